@@ -1,0 +1,151 @@
+//! Containers for plaintext and key material.
+//!
+//! Every byte that was, or will be, encrypted lives in one of these types while it is in memory.
+//! They wipe their buffer when dropped, and deliberately implement neither `Debug`, `Display`
+//! nor `Serialize`: printing or logging a secret has to go through [`SecretBytes::expose`] or
+//! [`SecretString::expose`], which is easy to find in review.
+
+use zeroize::Zeroizing;
+
+/// Secret bytes: a decrypted value, a data key, a key share.
+///
+/// Usually valid UTF-8 (a sops string value), but sops strings are Go strings, which are byte
+/// strings: the binary and dotenv stores can carry any byte.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretBytes(Zeroizing<Vec<u8>>);
+
+impl SecretBytes {
+    /// Takes ownership of `bytes`; the buffer is wiped when the value is dropped.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// Copies `bytes` into a new secret buffer.
+    pub fn from_slice(bytes: &[u8]) -> Self {
+        Self::new(bytes.to_vec())
+    }
+
+    /// The secret bytes. Call sites are the audit trail: keep them few.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The bytes as text when they are valid UTF-8.
+    pub fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.0).ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Vec<u8>> for SecretBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::new(bytes)
+    }
+}
+
+impl From<String> for SecretBytes {
+    fn from(text: String) -> Self {
+        Self::new(text.into_bytes())
+    }
+}
+
+impl From<&str> for SecretBytes {
+    fn from(text: &str) -> Self {
+        Self::from_slice(text.as_bytes())
+    }
+}
+
+/// Secret text: an identity file, an age secret key, a passphrase.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretString(Zeroizing<String>);
+
+impl SecretString {
+    pub fn new(text: String) -> Self {
+        Self(Zeroizing::new(text))
+    }
+
+    /// The secret text. Call sites are the audit trail: keep them few.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for SecretString {
+    fn from(text: String) -> Self {
+        Self::new(text)
+    }
+}
+
+/// A 32-byte AES-256 key: the sops data key or a sealed-secrets session key.
+#[derive(Clone)]
+pub struct DataKey(Zeroizing<[u8; 32]>);
+
+impl DataKey {
+    pub const LEN: usize = 32;
+
+    /// A fresh key from the operating system's CSPRNG.
+    pub fn generate() -> Self {
+        let mut key = Zeroizing::new([0u8; 32]);
+        crate::crypto::random::fill(&mut key[..]);
+        Self(key)
+    }
+
+    /// Wraps exactly 32 bytes; anything else is refused.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != Self::LEN {
+            return None;
+        }
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(bytes);
+        Some(Self(key))
+    }
+
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl PartialEq for DataKey {
+    fn eq(&self, other: &Self) -> bool {
+        // Constant-time enough for 32 bytes compared in tests and key-group checks: fold all
+        // differences before deciding.
+        self.0
+            .iter()
+            .zip(other.0.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+impl Eq for DataKey {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_key_requires_32_bytes() {
+        assert!(DataKey::from_slice(&[0u8; 31]).is_none());
+        assert!(DataKey::from_slice(&[0u8; 33]).is_none());
+        let key = DataKey::from_slice(&[7u8; 32]).expect("32 bytes");
+        assert_eq!(key.expose(), &[7u8; 32]);
+    }
+
+    #[test]
+    fn generated_keys_differ() {
+        assert!(DataKey::generate() != DataKey::generate());
+    }
+
+    #[test]
+    fn secret_bytes_text_view() {
+        assert_eq!(SecretBytes::from("hé").as_str(), Some("hé"));
+        assert_eq!(SecretBytes::new(vec![0xff]).as_str(), None);
+    }
+}

@@ -1,0 +1,10 @@
+//! sealops: GitOps secrets in one program.
+//!
+//! * [`crypto`]: the shared core (secret containers, AES-GCM, age, Shamir, keyrings).
+//! * [`sops`]: the SOPS file format, byte-compatible with getsops/sops for age recipients.
+//!
+//! Layering and the decisions behind it are described in `docs/architecture.md`.
+#![forbid(unsafe_code)]
+
+pub mod crypto;
+pub mod sops;

@@ -1,0 +1,497 @@
+//! Encrypting and decrypting a whole tree, and the MAC over it.
+//!
+//! The walk follows `sops.go` (`walkBranch`/`walkSlice`/`walkValue`) exactly, because both the
+//! per-value AAD and the MAC depend on it: leaves are visited in document order; a map entry
+//! extends the path by its key, a list element does not; a comment's AAD is the path of the map
+//! or list holding it; `null` is skipped. The MAC is SHA-512 over the plaintext bytes of every
+//! value (only the encrypted ones with `mac_only_encrypted`, after a fixed 32-byte prefix),
+//! printed as upper-case hex and stored encrypted with `lastmodified` as AAD.
+
+use sha2::{Digest, Sha512};
+
+use super::metadata::Metadata;
+use super::rules::{CommentStack, Selection, should_encrypt};
+use super::scalar::{self, ScalarError};
+use super::tree::{Branch, Comment, Element, Item, Key, Scalar, Value};
+use super::value::{ValueCipher, ValueError};
+use crate::crypto::SecretBytes;
+
+/// SHA-256("sops"): the MAC's prefix when `mac_only_encrypted` is set, so the two kinds of MAC
+/// can never collide (`sops.go`, `MACOnlyEncryptedInitialization`).
+const MAC_ONLY_ENCRYPTED_PREFIX: [u8; 32] = [
+    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
+    0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptError {
+    #[error("Tree contains a non-string key (type {kind}): {text}. Only string keys are supported")]
+    NonStringKey { kind: &'static str, text: String },
+    #[error(transparent)]
+    Scalar(#[from] ScalarError),
+    /// A value failed to decrypt: tampered, moved to another key, or the wrong data key.
+    #[error("Could not decrypt value at {path}: {source}")]
+    Decrypt { path: String, source: ValueError },
+    #[error("Could not encrypt value at {path}: {source}")]
+    Encrypt { path: String, source: ValueError },
+    #[error("Expected encrypted value as string, but got {kind} at {path}")]
+    NotEncrypted { path: String, kind: &'static str },
+    #[error(
+        "Encrypted comment {0:?} matches UnencryptedCommentRegex! Make sure that UnencryptedCommentRegex cannot match an encrypted comment."
+    )]
+    CommentMatchesRegex(String),
+    #[error("Cannot decrypt MAC: {0}")]
+    MacDecrypt(ValueError),
+    #[error("MAC mismatch. File has {stored}, computed {computed}")]
+    MacMismatch { stored: String, computed: String },
+}
+
+impl CryptError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CryptError::NonStringKey { .. }
+            | CryptError::Scalar(_)
+            | CryptError::Encrypt { .. }
+            | CryptError::CommentMatchesRegex(_) => "encrypt_tree",
+            CryptError::Decrypt { .. } | CryptError::NotEncrypted { .. } => "decrypt_tree",
+            CryptError::MacDecrypt(_) | CryptError::MacMismatch { .. } => "mac_mismatch",
+        }
+    }
+}
+
+/// A leaf handed to the per-leaf function.
+enum Leaf<'a> {
+    Value(&'a mut Scalar),
+    Comment(&'a mut Comment),
+}
+
+struct Walker<'r, F> {
+    rule: Option<&'r Selection>,
+    path: Vec<String>,
+    comments: CommentStack,
+    on_leaf: F,
+}
+
+impl<F> Walker<'_, F>
+where
+    F: FnMut(Leaf<'_>, &[String], bool) -> Result<(), CryptError>,
+{
+    fn branch(&mut self, items: &mut Branch) -> Result<(), CryptError> {
+        self.comments.push_level();
+        for item in items.iter_mut() {
+            match item {
+                Item::Comment(c) => {
+                    self.comments.push_comment(lossy(&c.text));
+                    self.leaf(Leaf::Comment(c))?;
+                }
+                Item::Pair { key, value } => {
+                    let key = match key {
+                        Key::Str(k) => k.clone(),
+                        Key::Other { text, kind } => {
+                            return Err(CryptError::NonStringKey {
+                                kind,
+                                text: text.clone(),
+                            });
+                        }
+                    };
+                    self.path.push(key);
+                    let walked = self.value(value);
+                    self.path.pop();
+                    walked?;
+                    self.comments.clear_current();
+                }
+            }
+        }
+        self.comments.pop_level();
+        Ok(())
+    }
+
+    fn list(&mut self, elements: &mut [Element]) -> Result<(), CryptError> {
+        self.comments.push_level();
+        for element in elements.iter_mut() {
+            match element {
+                Element::Comment(c) => {
+                    self.comments.push_comment(lossy(&c.text));
+                    self.leaf(Leaf::Comment(c))?;
+                }
+                Element::Value(v) => {
+                    self.value(v)?;
+                    self.comments.clear_current();
+                }
+            }
+        }
+        self.comments.pop_level();
+        Ok(())
+    }
+
+    fn value(&mut self, value: &mut Value) -> Result<(), CryptError> {
+        match value {
+            Value::Null => Ok(()),
+            Value::Scalar(Scalar::Uint(_)) => Err(ScalarError::Unsupported("uint64").into()),
+            Value::Scalar(s) => self.leaf(Leaf::Value(s)),
+            Value::Map(m) => self.branch(m),
+            Value::List(l) => self.list(l),
+        }
+    }
+
+    fn leaf(&mut self, leaf: Leaf<'_>) -> Result<(), CryptError> {
+        let is_comment = matches!(leaf, Leaf::Comment(_));
+        let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
+        let encrypt = should_encrypt(self.rule, &path, &self.comments, is_comment);
+        (self.on_leaf)(leaf, &self.path, encrypt)
+    }
+}
+
+fn lossy(text: &SecretBytes) -> String {
+    String::from_utf8_lossy(text.expose()).into_owned()
+}
+
+/// The AAD of a leaf: the path joined by `:`, plus a trailing `:`.
+fn aad(path: &[String]) -> String {
+    let mut out = String::with_capacity(path.iter().map(|p| p.len() + 1).sum::<usize>() + 1);
+    for p in path {
+        out.push_str(p);
+        out.push(':');
+    }
+    if path.is_empty() {
+        out.push(':');
+    }
+    out
+}
+
+fn new_hasher(meta: &Metadata) -> Sha512 {
+    let mut h = Sha512::new();
+    if meta.mac_only_encrypted {
+        h.update(MAC_ONLY_ENCRYPTED_PREFIX);
+    }
+    h
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+/// Encrypts every selected leaf in place and returns the MAC (hex) of the plaintext.
+pub fn encrypt_tree(
+    docs: &mut [Branch],
+    meta: &Metadata,
+    cipher: &ValueCipher,
+) -> Result<String, CryptError> {
+    let mut hasher = new_hasher(meta);
+    let unencrypted_comment_regex = meta
+        .rule
+        .as_ref()
+        .and_then(Selection::unencrypted_comment_regex);
+    let mut walker = Walker {
+        rule: meta.rule.as_ref(),
+        path: Vec::new(),
+        comments: CommentStack::default(),
+        on_leaf: |leaf: Leaf<'_>, path: &[String], encrypt: bool| -> Result<(), CryptError> {
+            match leaf {
+                Leaf::Value(value) => {
+                    if !meta.mac_only_encrypted || encrypt {
+                        hasher.update(scalar::plaintext(value)?);
+                    }
+                    if encrypt {
+                        let aad = aad(path);
+                        let sealed =
+                            cipher
+                                .encrypt(value, &aad)
+                                .map_err(|source| CryptError::Encrypt {
+                                    path: aad.clone(),
+                                    source,
+                                })?;
+                        *value = Scalar::Str(SecretBytes::from(sealed.unwrap_or_default()));
+                    }
+                }
+                Leaf::Comment(comment) => {
+                    if encrypt {
+                        let sealed = cipher
+                            .encrypt_bytes("comment", comment.text.expose(), &aad(path))
+                            .unwrap_or_default();
+                        if let Some(re) = unencrypted_comment_regex {
+                            if re.is_match(&sealed) {
+                                return Err(CryptError::CommentMatchesRegex(sealed));
+                            }
+                        }
+                        comment.text = SecretBytes::from(sealed);
+                    }
+                }
+            }
+            Ok(())
+        },
+    };
+    for doc in docs.iter_mut() {
+        walker.branch(doc)?;
+    }
+    drop(walker);
+    Ok(hex_upper(&hasher.finalize()))
+}
+
+/// What decryption found besides the plaintext.
+pub struct Decrypted {
+    /// The MAC (hex) computed over the decrypted values.
+    pub mac: String,
+    /// Comments in encrypted positions that were not encrypted (files from old sops versions);
+    /// they are kept as they are.
+    pub plaintext_comments: usize,
+}
+
+/// Decrypts every selected leaf in place and returns the MAC of the result.
+pub fn decrypt_tree(
+    docs: &mut [Branch],
+    meta: &Metadata,
+    cipher: &ValueCipher,
+) -> Result<Decrypted, CryptError> {
+    let mut hasher = new_hasher(meta);
+    let mut plaintext_comments = 0usize;
+    let mut walker = Walker {
+        rule: meta.rule.as_ref(),
+        path: Vec::new(),
+        comments: CommentStack::default(),
+        on_leaf: |leaf: Leaf<'_>, path: &[String], encrypt: bool| -> Result<(), CryptError> {
+            match leaf {
+                Leaf::Value(value) => {
+                    if encrypt {
+                        let Scalar::Str(text) = &*value else {
+                            return Err(CryptError::NotEncrypted {
+                                path: aad(path),
+                                kind: value.type_name(),
+                            });
+                        };
+                        let aad = aad(path);
+                        let envelope = std::str::from_utf8(text.expose()).map_err(|_| {
+                            CryptError::Decrypt {
+                                path: aad.clone(),
+                                source: ValueError::NotEnvelope,
+                            }
+                        })?;
+                        let plain = cipher.decrypt(envelope, &aad).map_err(|source| {
+                            CryptError::Decrypt {
+                                path: aad.clone(),
+                                source,
+                            }
+                        })?;
+                        *value = plain;
+                    }
+                    if !meta.mac_only_encrypted || encrypt {
+                        hasher.update(scalar::plaintext(value)?);
+                    }
+                }
+                Leaf::Comment(comment) => {
+                    if encrypt {
+                        let opened = std::str::from_utf8(comment.text.expose())
+                            .ok()
+                            .and_then(|envelope| cipher.decrypt_bytes(envelope, &aad(path)).ok());
+                        match opened {
+                            Some((plain, _)) => comment.text = plain,
+                            // Assume the comment was never encrypted (sops < 3.x files).
+                            None => plaintext_comments += 1,
+                        }
+                    }
+                }
+            }
+            Ok(())
+        },
+    };
+    for doc in docs.iter_mut() {
+        walker.branch(doc)?;
+    }
+    drop(walker);
+    if plaintext_comments > 0 {
+        // The comment text is deliberately not logged: it may be plaintext.
+        tracing::warn!(
+            count = plaintext_comments,
+            "Found possibly unencrypted comment in file. This is to be expected if the file being decrypted was created with an older version of SOPS."
+        );
+    }
+    Ok(Decrypted {
+        mac: hex_upper(&hasher.finalize()),
+        plaintext_comments,
+    })
+}
+
+/// Encrypts a MAC for storage, bound to `lastmodified`.
+pub fn seal_mac(mac: &str, meta: &Metadata, cipher: &ValueCipher) -> String {
+    cipher
+        .encrypt_bytes("str", mac.as_bytes(), &meta.last_modified.rfc3339())
+        .unwrap_or_default()
+}
+
+/// Decrypts the stored MAC (`""` for a file without one).
+pub fn open_mac(meta: &Metadata, cipher: &ValueCipher) -> Result<String, CryptError> {
+    let (plain, _) = cipher
+        .decrypt_bytes(&meta.mac, &meta.last_modified.rfc3339())
+        .map_err(CryptError::MacDecrypt)?;
+    Ok(String::from_utf8_lossy(plain.expose()).into_owned())
+}
+
+/// Checks the stored MAC against one computed over the decrypted values.
+pub fn verify_mac(meta: &Metadata, cipher: &ValueCipher, computed: &str) -> Result<(), CryptError> {
+    let stored = open_mac(meta, cipher)?;
+    if stored != computed {
+        return Err(CryptError::MacMismatch {
+            stored: if stored.is_empty() {
+                "no MAC".to_owned()
+            } else {
+                stored
+            },
+            computed: computed.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::DataKey;
+    use crate::sops::metadata::{AgeKey, KeyGroup, MasterKey};
+
+    fn meta(rule: Option<Selection>, mac_only: bool) -> Metadata {
+        Metadata::new(
+            vec![KeyGroup {
+                keys: vec![MasterKey::Age(AgeKey {
+                    recipient: "age1x".into(),
+                    enc: String::new(),
+                })],
+            }],
+            0,
+            rule,
+            mac_only,
+        )
+    }
+
+    fn pair(k: &str, v: Value) -> Item {
+        Item::Pair {
+            key: k.into(),
+            value: v,
+        }
+    }
+
+    /// The worked example of the spec: `gen311_basic.plain.yaml` hashes, in order, `admin`,
+    /// `hunter2`, `8080`, `1.5`, `True`, ``, `2024-01-02T03:04:05Z`, `a`, `2`, `x`, `visible`,
+    /// and sops stored `96B253D6…CAC02D` as its MAC.
+    #[test]
+    fn mac_over_values_in_walk_order() {
+        let when = crate::sops::gotime::GoTime::parse_yaml("2024-01-02T03:04:05Z").unwrap();
+        let app = Value::Map(vec![
+            pair("user", Value::str("admin")),
+            Item::Comment(Comment::new(" inline comment")),
+            pair("password", Value::str("hunter2")),
+            pair("port", Value::Scalar(Scalar::Int(8080))),
+            pair("ratio", Value::Scalar(Scalar::Float(1.5))),
+            pair("enabled", Value::Scalar(Scalar::Bool(true))),
+            pair("nothing", Value::Null),
+            pair("empty", Value::str("")),
+            pair("when", Value::Scalar(Scalar::Time(when))),
+            pair(
+                "list",
+                Value::List(vec![
+                    Element::Value(Value::str("a")),
+                    Element::Value(Value::Scalar(Scalar::Int(2))),
+                    Element::Value(Value::Map(vec![pair("nested", Value::str("x"))])),
+                ]),
+            ),
+        ]);
+        let mut docs = vec![vec![
+            Item::Comment(Comment::new(" top comment")),
+            pair("app", app),
+            pair("public_unencrypted", Value::str("visible")),
+        ]];
+        let m = meta(Some(Selection::default_rule()), false);
+        let cipher = ValueCipher::new(&DataKey::generate());
+        let mac = encrypt_tree(&mut docs, &m, &cipher).unwrap();
+        assert!(mac.starts_with("96B253D6DEA28DDE"), "{mac}");
+        assert!(mac.ends_with("CAC02D"), "{mac}");
+        let decrypted = decrypt_tree(&mut docs, &m, &cipher).unwrap();
+        assert_eq!(decrypted.mac, mac);
+        assert_eq!(decrypted.plaintext_comments, 0);
+    }
+
+    #[test]
+    fn non_string_keys_are_refused() {
+        let mut docs = vec![vec![Item::Pair {
+            key: Key::Other {
+                text: "1".into(),
+                kind: "int",
+            },
+            value: Value::str("a"),
+        }]];
+        let err = encrypt_tree(
+            &mut docs,
+            &meta(None, false),
+            &ValueCipher::new(&DataKey::generate()),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Tree contains a non-string key (type int): 1. Only string keys are supported"
+        );
+    }
+
+    #[test]
+    fn moved_value_fails_to_decrypt() {
+        let cipher = ValueCipher::new(&DataKey::generate());
+        let m = meta(None, false);
+        let mut docs = vec![vec![
+            pair("a", Value::str("secret")),
+            pair("b", Value::str("other")),
+        ]];
+        encrypt_tree(&mut docs, &m, &cipher).unwrap();
+        // Swap the two encrypted values: each now sits under the wrong AAD.
+        let doc = &mut docs[0];
+        let (left, right) = doc.split_at_mut(1);
+        if let (Item::Pair { value: a, .. }, Item::Pair { value: b, .. }) =
+            (&mut left[0], &mut right[0])
+        {
+            std::mem::swap(a, b);
+        }
+        assert!(matches!(
+            decrypt_tree(&mut docs, &m, &cipher),
+            Err(CryptError::Decrypt { .. })
+        ));
+    }
+
+    #[test]
+    fn mac_only_encrypted_ignores_clear_values() {
+        let rule = Selection::from_field("encrypted_regex", "^password$").unwrap();
+        let m = meta(Some(rule), true);
+        let cipher = ValueCipher::new(&DataKey::generate());
+        let mut a = vec![vec![
+            pair("password", Value::str("s")),
+            pair("user", Value::str("x")),
+        ]];
+        let mut b = vec![vec![
+            pair("password", Value::str("s")),
+            pair("user", Value::str("changed")),
+        ]];
+        assert_eq!(
+            encrypt_tree(&mut a, &m, &cipher).unwrap(),
+            encrypt_tree(&mut b, &m, &cipher).unwrap()
+        );
+        // Without the flag the clear value counts, and the prefix keeps the two MACs apart.
+        let full = meta(
+            Some(Selection::from_field("encrypted_regex", "^password$").unwrap()),
+            false,
+        );
+        let mut c = vec![vec![
+            pair("password", Value::str("s")),
+            pair("user", Value::str("x")),
+        ]];
+        let mut d = vec![vec![
+            pair("password", Value::str("s")),
+            pair("user", Value::str("x")),
+        ]];
+        assert_ne!(
+            encrypt_tree(&mut c, &full, &cipher).unwrap(),
+            encrypt_tree(&mut d, &m, &cipher).unwrap()
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! The SOPS file format: read and write files that getsops/sops reads and writes.
+//!
+//! Layout: [`tree`] is the document model; the stores ([`yaml`], [`json`], [`dotenv`], [`ini`],
+//! [`binary`]) parse into it and emit from it; [`crypt`] walks it to encrypt, decrypt and MAC;
+//! [`metadata`] and [`datakey`] handle the `sops` block; [`ops`] puts them together for the
+//! commands. The format itself is described in `docs/formats/sops.md`.
+
+pub mod crypt;
+pub mod datakey;
+pub mod gotime;
+pub mod metadata;
+pub mod rules;
+pub mod scalar;
+pub mod store;
+pub mod tree;
+pub mod value;

@@ -1,0 +1,256 @@
+//! The `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` envelope, and encrypting one value into it.
+//!
+//! Format (`aes/cipher.go`): standard base64 with padding; the parser is the regex
+//! `^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]`, greedy and unanchored at the end.
+//! [`parse`] finds the same fields without a regex engine (a test checks the two agree).
+//!
+//! Empty plaintext is never encrypted: sops writes `""` and reads `""` back as empty.
+//! Re-encrypting a value that was decrypted by the same [`ValueCipher`] reuses its IV (sops's
+//! "stash"), so `set`, `edit` and `rotate` leave unchanged values byte-identical (or, for
+//! `rotate`, with the same IV under the new key).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use sha2::{Digest, Sha256};
+
+use super::scalar::{self, ScalarError};
+use super::tree::Scalar;
+use crate::crypto::aead::{AeadError, SOPS_IV_LEN, SopsCipher};
+use crate::crypto::{DataKey, SecretBytes, random};
+
+/// Go's `base64.StdEncoding`: padding required, non-zero trailing bits tolerated.
+const GO_STD: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+);
+
+const PREFIX: &str = "ENC[AES256_GCM,data:";
+
+/// The fields of an envelope, base64-decoded.
+pub struct Envelope<'a> {
+    pub data: Vec<u8>,
+    pub iv: Vec<u8>,
+    pub tag: Vec<u8>,
+    pub kind: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ValueError {
+    /// The value is not an envelope. The value itself is not included: it may be plaintext.
+    #[error("Input string does not match sops' data format")]
+    NotEnvelope,
+    #[error("Error base64-decoding {0}")]
+    Base64(&'static str),
+    #[error("Could not decrypt with AES_GCM: {0}")]
+    Aead(#[from] AeadError),
+    #[error(transparent)]
+    Scalar(#[from] ScalarError),
+}
+
+/// True when `s` looks like an envelope (what `filestatus`-style checks need).
+pub fn looks_encrypted(s: &[u8]) -> bool {
+    s.starts_with(PREFIX.as_bytes())
+}
+
+/// The four raw fields of an envelope, with the regex's greedy semantics.
+fn split_fields(s: &str) -> Option<[&str; 4]> {
+    let rest = s.strip_prefix(PREFIX)?;
+    // Greedy groups: each field ends at the *last* delimiter that still leaves a match for the
+    // rest, so search from the right: the last ']', then the last ",type:" before it, and so on.
+    let close = rest.rfind(']')?;
+    let type_at = rest[..close].rfind(",type:")?;
+    let tag_at = rest[..type_at].rfind(",tag:")?;
+    let iv_at = rest[..tag_at].rfind(",iv:")?;
+    let fields = [
+        &rest[..iv_at],
+        &rest[iv_at + 4..tag_at],
+        &rest[tag_at + 5..type_at],
+        &rest[type_at + 6..close],
+    ];
+    fields.iter().all(|f| !f.is_empty()).then_some(fields)
+}
+
+/// Splits an envelope into its fields and decodes them.
+pub fn parse(s: &str) -> Result<Envelope<'_>, ValueError> {
+    let [data, iv, tag, kind] = split_fields(s).ok_or(ValueError::NotEnvelope)?;
+    Ok(Envelope {
+        data: GO_STD
+            .decode(data)
+            .map_err(|_| ValueError::Base64("data"))?,
+        iv: GO_STD.decode(iv).map_err(|_| ValueError::Base64("iv"))?,
+        tag: GO_STD.decode(tag).map_err(|_| ValueError::Base64("tag"))?,
+        kind,
+    })
+}
+
+/// Writes an envelope.
+pub fn format(data: &[u8], iv: &[u8], tag: &[u8], kind: &str) -> String {
+    let e = &base64::engine::general_purpose::STANDARD;
+    format!(
+        "{PREFIX}{},iv:{},tag:{},type:{kind}]",
+        e.encode(data),
+        e.encode(iv),
+        e.encode(tag)
+    )
+}
+
+/// AES-GCM for the values of one file, with the IV stash.
+pub struct ValueCipher {
+    aead: SopsCipher,
+    /// (type, plaintext, AAD) fingerprint → IV of a value this cipher decrypted. Keyed by a
+    /// SHA-256 fingerprint so the map itself holds no plaintext.
+    stash: Mutex<HashMap<[u8; 32], [u8; SOPS_IV_LEN]>>,
+}
+
+fn fingerprint(kind: &str, plain: &[u8], aad: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for part in [kind.as_bytes(), plain, aad] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+impl ValueCipher {
+    pub fn new(key: &DataKey) -> Self {
+        Self {
+            aead: SopsCipher::new(key),
+            stash: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A cipher for a new key that reuses the IVs `previous` saw (sops `rotate`).
+    pub fn with_stash_of(key: &DataKey, previous: ValueCipher) -> Self {
+        Self {
+            aead: SopsCipher::new(key),
+            stash: previous.stash,
+        }
+    }
+
+    /// Encrypts a value; empty strings stay empty (returns `None`).
+    pub fn encrypt(&self, value: &Scalar, aad: &str) -> Result<Option<String>, ValueError> {
+        let kind = scalar::type_tag(value)?;
+        let plain = scalar::plaintext(value)?;
+        Ok(self.encrypt_bytes(kind, &plain, aad))
+    }
+
+    /// Encrypts raw bytes under a type tag (comments use `comment`).
+    pub fn encrypt_bytes(&self, kind: &str, plain: &[u8], aad: &str) -> Option<String> {
+        if plain.is_empty() {
+            return None;
+        }
+        let stashed = self.stash_lookup(kind, plain, aad);
+        let iv = stashed.unwrap_or_else(random::array::<SOPS_IV_LEN>);
+        let (data, tag) = self.aead.seal(&iv, plain, aad.as_bytes());
+        Some(format(&data, &iv, &tag, kind))
+    }
+
+    /// Decrypts an envelope to its plaintext bytes and type tag. `""` decrypts to an empty
+    /// string without being parsed.
+    pub fn decrypt_bytes<'a>(
+        &self,
+        envelope: &'a str,
+        aad: &str,
+    ) -> Result<(SecretBytes, &'a str), ValueError> {
+        if envelope.is_empty() {
+            return Ok((SecretBytes::default(), "str"));
+        }
+        let env = parse(envelope)?;
+        let plain = self
+            .aead
+            .open(&env.iv, &env.data, &env.tag, aad.as_bytes())?;
+        if let Ok(iv) = <[u8; SOPS_IV_LEN]>::try_from(env.iv.as_slice()) {
+            let stash_kind = if env.kind == "bytes" { "str" } else { env.kind };
+            self.stash
+                .lock()
+                .expect("stash lock")
+                .insert(fingerprint(stash_kind, plain.expose(), aad.as_bytes()), iv);
+        }
+        Ok((plain, env.kind))
+    }
+
+    /// Decrypts an envelope into a typed value.
+    pub fn decrypt(&self, envelope: &str, aad: &str) -> Result<Scalar, ValueError> {
+        let (plain, kind) = self.decrypt_bytes(envelope, aad)?;
+        Ok(scalar::from_plaintext(kind, plain)?)
+    }
+
+    fn stash_lookup(&self, kind: &str, plain: &[u8], aad: &str) -> Option<[u8; SOPS_IV_LEN]> {
+        let stash = self.stash.lock().expect("stash lock");
+        if stash.is_empty() {
+            return None;
+        }
+        stash
+            .get(&fingerprint(kind, plain, aad.as_bytes()))
+            .copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn round_trip_and_iv_reuse() {
+        let key = DataKey::generate();
+        let cipher = ValueCipher::new(&key);
+        let enc = cipher
+            .encrypt(&Scalar::str("hunter2"), "app:password:")
+            .unwrap()
+            .unwrap();
+        assert!(enc.starts_with(PREFIX) && enc.ends_with(",type:str]"));
+        let again = cipher
+            .encrypt(&Scalar::str("hunter2"), "app:password:")
+            .unwrap()
+            .unwrap();
+        assert_ne!(enc, again, "fresh IVs until the value has been decrypted");
+        let value = cipher.decrypt(&enc, "app:password:").unwrap();
+        assert!(value.same_as(&Scalar::str("hunter2")));
+        let reused = cipher
+            .encrypt(&Scalar::str("hunter2"), "app:password:")
+            .unwrap()
+            .unwrap();
+        assert_eq!(enc, reused, "the stash reuses the IV of a decrypted value");
+        assert!(
+            cipher.decrypt(&enc, "app:other:").is_err(),
+            "AAD binds the path"
+        );
+        assert!(cipher.encrypt(&Scalar::str(""), "a:").unwrap().is_none());
+        assert!(cipher.decrypt("", "a:").unwrap().same_as(&Scalar::str("")));
+    }
+
+    #[test]
+    fn parse_errors() {
+        assert!(matches!(parse("hello"), Err(ValueError::NotEnvelope)));
+        assert!(matches!(
+            parse("ENC[AES256_GCM,data:,iv:a,tag:b,type:str]"),
+            Err(ValueError::NotEnvelope)
+        ));
+        assert!(matches!(
+            parse("ENC[AES256_GCM,data:!!!!,iv:AA==,tag:AA==,type:str]"),
+            Err(ValueError::Base64("data"))
+        ));
+        // Trailing text after the last ']' is accepted, as by the unanchored regex.
+        let e = parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]trailing").unwrap();
+        assert_eq!(e.kind, "str");
+    }
+
+    proptest! {
+        /// The hand-written splitter agrees with sops's own regex on arbitrary strings built
+        /// from the delimiter alphabet.
+        #[test]
+        fn matches_the_sops_regex(body in "[a-zA-Z0-9+/=,:\\]\\[]{0,40}") {
+            let re = regex::Regex::new(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]").unwrap();
+            let s = format!("{PREFIX}{body}");
+            let ours = split_fields(&s).map(|f| f.map(str::to_owned));
+            let theirs = re.captures(&s).map(|c| [1, 2, 3, 4].map(|n| c[n].to_owned()));
+            prop_assert_eq!(ours, theirs);
+        }
+    }
+}
