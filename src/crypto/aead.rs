@@ -41,40 +41,20 @@ pub struct SopsCipher {
 
 impl SopsCipher {
     pub fn new(key: &DataKey) -> Self {
-        Self {
-            gcm32: Gcm32::new(key.expose().into()),
-            key: key.clone(),
-        }
+        Self { gcm32: Gcm32::new(key.expose().into()), key: key.clone() }
     }
 
     /// Encrypts with a 32-byte IV; returns `(ciphertext, tag)`.
-    pub fn seal(
-        &self,
-        iv: &[u8; SOPS_IV_LEN],
-        plaintext: &[u8],
-        aad: &[u8],
-    ) -> (Vec<u8>, [u8; TAG_LEN]) {
+    pub fn seal(&self, iv: &[u8; SOPS_IV_LEN], plaintext: &[u8], aad: &[u8]) -> (Vec<u8>, [u8; TAG_LEN]) {
         let mut out = self
             .gcm32
-            .encrypt(
-                iv.into(),
-                Payload {
-                    msg: plaintext,
-                    aad,
-                },
-            )
+            .encrypt(iv.into(), Payload { msg: plaintext, aad })
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
         split_tag(&mut out)
     }
 
     /// Decrypts a value whose IV may have any supported length (sops writes 32).
-    pub fn open(
-        &self,
-        iv: &[u8],
-        ciphertext: &[u8],
-        tag: &[u8],
-        aad: &[u8],
-    ) -> Result<SecretBytes, AeadError> {
+    pub fn open(&self, iv: &[u8], ciphertext: &[u8], tag: &[u8], aad: &[u8]) -> Result<SecretBytes, AeadError> {
         if tag.len() != TAG_LEN {
             return Err(AeadError::TagLength(tag.len()));
         }
@@ -88,9 +68,7 @@ impl SopsCipher {
             12 => Gcm12::new(self.key.expose().into()).decrypt(nonce(iv), payload),
             n => return Err(AeadError::IvLength(n)),
         };
-        plain
-            .map(SecretBytes::new)
-            .map_err(|_| AeadError::Authentication)
+        plain.map(SecretBytes::new).map_err(|_| AeadError::Authentication)
     }
 }
 
@@ -141,13 +119,8 @@ mod tests {
         let (ct, tag) = cipher.seal(&iv, b"hello world", b"data:password:");
         assert_eq!(STANDARD.encode(&ct), "joDKM+65gocZ2Cg=");
         assert_eq!(STANDARD.encode(tag), "o3poaH5x3DwhISVAphYywg==");
-        assert_eq!(
-            STANDARD.encode(iv),
-            "AAcOFRwjKjE4P0ZNVFtiaXB3foWMk5qhqK+2vcTL0tk="
-        );
-        let plain = cipher
-            .open(&iv, &ct, &tag, b"data:password:")
-            .expect("opens");
+        assert_eq!(STANDARD.encode(iv), "AAcOFRwjKjE4P0ZNVFtiaXB3foWMk5qhqK+2vcTL0tk=");
+        let plain = cipher.open(&iv, &ct, &tag, b"data:password:").expect("opens");
         assert_eq!(plain.expose(), b"hello world");
     }
 
@@ -157,19 +130,10 @@ mod tests {
         let cipher = SopsCipher::new(&key);
         let iv = [1u8; 32];
         let (mut ct, tag) = cipher.seal(&iv, b"secret", b"a:");
-        assert_eq!(
-            cipher.open(&iv, &ct, &tag, b"b:").err(),
-            Some(AeadError::Authentication)
-        );
+        assert_eq!(cipher.open(&iv, &ct, &tag, b"b:").err(), Some(AeadError::Authentication));
         ct[0] ^= 1;
-        assert_eq!(
-            cipher.open(&iv, &ct, &tag, b"a:").err(),
-            Some(AeadError::Authentication)
-        );
-        assert_eq!(
-            cipher.open(&[0u8; 7], &ct, &tag, b"a:").err(),
-            Some(AeadError::IvLength(7))
-        );
+        assert_eq!(cipher.open(&iv, &ct, &tag, b"a:").err(), Some(AeadError::Authentication));
+        assert_eq!(cipher.open(&[0u8; 7], &ct, &tag, b"a:").err(), Some(AeadError::IvLength(7)));
     }
 
     #[test]
@@ -177,10 +141,7 @@ mod tests {
         let key = DataKey::generate();
         let sealed = seal_zero_nonce(&key, b"payload");
         assert_eq!(sealed.len(), 7 + TAG_LEN);
-        assert_eq!(
-            open_zero_nonce(&key, &sealed).expect("opens").expose(),
-            b"payload"
-        );
+        assert_eq!(open_zero_nonce(&key, &sealed).expect("opens").expose(), b"payload");
         assert!(open_zero_nonce(&DataKey::generate(), &sealed).is_err());
     }
 }

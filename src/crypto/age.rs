@@ -21,10 +21,7 @@ pub enum AgeError {
     #[error("invalid age recipient {0:?}")]
     InvalidRecipient(String),
     #[error("{kind} recipients are not supported: {why}")]
-    UnsupportedRecipient {
-        kind: &'static str,
-        why: &'static str,
-    },
+    UnsupportedRecipient { kind: &'static str, why: &'static str },
     #[error("ssh recipient: {0}")]
     Ssh(#[from] ssh::SshError),
     #[error("unknown identity type on line {line}")]
@@ -99,9 +96,7 @@ impl Identity {
     /// The `AGE-SECRET-KEY-1…` form (X25519 only).
     pub fn to_secret_string(&self) -> Option<SecretString> {
         match self {
-            Identity::X25519(id) => {
-                Some(SecretString::new(id.to_string().expose_secret().to_owned()))
-            }
+            Identity::X25519(id) => Some(SecretString::new(id.to_string().expose_secret().to_owned())),
             Identity::SshEd25519(_) => None,
         }
     }
@@ -134,10 +129,7 @@ pub struct ParsedIdentities {
 /// Plugin (`AGE-PLUGIN-…`) and post-quantum (`AGE-SECRET-KEY-PQ-1…`) identities are skipped and
 /// reported rather than failing the file, so a mixed keys.txt still works for X25519.
 pub fn parse_identities(text: &str) -> Result<ParsedIdentities, AgeError> {
-    let mut out = ParsedIdentities {
-        identities: Vec::new(),
-        skipped: Vec::new(),
-    };
+    let mut out = ParsedIdentities { identities: Vec::new(), skipped: Vec::new() };
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         let number = n + 1;
@@ -149,8 +141,7 @@ pub fn parse_identities(text: &str) -> Result<ParsedIdentities, AgeError> {
         } else if line.starts_with("AGE-PLUGIN-") {
             out.skipped.push((number, "plugin"));
         } else if line.starts_with("AGE-SECRET-KEY-1") {
-            let id = age::x25519::Identity::from_str(line)
-                .map_err(|_| AgeError::InvalidIdentity { line: number })?;
+            let id = age::x25519::Identity::from_str(line).map_err(|_| AgeError::InvalidIdentity { line: number })?;
             out.identities.push(Identity::X25519(id));
         } else {
             return Err(AgeError::UnknownIdentity { line: number });
@@ -161,20 +152,14 @@ pub fn parse_identities(text: &str) -> Result<ParsedIdentities, AgeError> {
 
 /// True when `text` is an age-encrypted (passphrase-protected) identity file.
 pub fn is_encrypted_identity_file(text: &[u8]) -> bool {
-    text.starts_with(b"age-encryption.org/")
-        || text.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    text.starts_with(b"age-encryption.org/") || text.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
 }
 
 /// Opens a passphrase-protected identity file and parses what it holds.
-pub fn decrypt_identity_file(
-    data: &[u8],
-    passphrase: SecretString,
-) -> Result<ParsedIdentities, AgeError> {
+pub fn decrypt_identity_file(data: &[u8], passphrase: SecretString) -> Result<ParsedIdentities, AgeError> {
     let identity = age::scrypt::Identity::new(passphrase.expose().to_owned().into());
     let plain = decrypt_with(data, std::iter::once(&identity as &dyn age::Identity))?;
-    let text = plain
-        .as_str()
-        .ok_or_else(|| AgeError::Decrypt("identity file is not UTF-8".into()))?;
+    let text = plain.as_str().ok_or_else(|| AgeError::Decrypt("identity file is not UTF-8".into()))?;
     parse_identities(text)
 }
 
@@ -183,18 +168,11 @@ pub fn encrypt(payload: &[u8], recipient: &Recipient) -> Result<String, AgeError
     let encryptor = age::Encryptor::with_recipients(std::iter::once(recipient.as_dyn()))
         .map_err(|e| AgeError::Encrypt(e.to_string()))?;
     let mut out = Vec::with_capacity(512);
-    let armored = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor)
-        .map_err(|e| AgeError::Encrypt(e.to_string()))?;
-    let mut writer = encryptor
-        .wrap_output(armored)
-        .map_err(|e| AgeError::Encrypt(e.to_string()))?;
-    writer
-        .write_all(payload)
-        .map_err(|e| AgeError::Encrypt(e.to_string()))?;
-    writer
-        .finish()
-        .and_then(|armor| armor.finish())
-        .map_err(|e| AgeError::Encrypt(e.to_string()))?;
+    let armored =
+        ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(|e| AgeError::Encrypt(e.to_string()))?;
+    let mut writer = encryptor.wrap_output(armored).map_err(|e| AgeError::Encrypt(e.to_string()))?;
+    writer.write_all(payload).map_err(|e| AgeError::Encrypt(e.to_string()))?;
+    writer.finish().and_then(|armor| armor.finish()).map_err(|e| AgeError::Encrypt(e.to_string()))?;
     String::from_utf8(out).map_err(|e| AgeError::Encrypt(e.to_string()))
 }
 
@@ -229,22 +207,10 @@ mod tests {
 
     #[test]
     fn recipient_kinds() {
-        assert!(matches!(
-            Recipient::parse("bogus"),
-            Err(AgeError::UnknownRecipient(_))
-        ));
-        assert!(matches!(
-            Recipient::parse("age1pq1qqqq"),
-            Err(AgeError::UnsupportedRecipient { .. })
-        ));
-        assert!(matches!(
-            Recipient::parse("age1yubikey1qqqqq"),
-            Err(AgeError::UnsupportedRecipient { .. })
-        ));
-        assert!(matches!(
-            Recipient::parse("age1qqqq"),
-            Err(AgeError::InvalidRecipient(_))
-        ));
+        assert!(matches!(Recipient::parse("bogus"), Err(AgeError::UnknownRecipient(_))));
+        assert!(matches!(Recipient::parse("age1pq1qqqq"), Err(AgeError::UnsupportedRecipient { .. })));
+        assert!(matches!(Recipient::parse("age1yubikey1qqqqq"), Err(AgeError::UnsupportedRecipient { .. })));
+        assert!(matches!(Recipient::parse("age1qqqq"), Err(AgeError::InvalidRecipient(_))));
         assert!(matches!(
             Recipient::parse("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ x"),
             Err(AgeError::Ssh(ssh::SshError::Unsupported(_)))
@@ -267,16 +233,10 @@ mod tests {
     fn identity_file_rules() {
         let id = Identity::generate();
         let secret = id.to_secret_string().expect("x25519");
-        let text = format!(
-            "# created: now\n\n{}\nAGE-PLUGIN-YUBIKEY-1QQQ\n",
-            secret.expose()
-        );
+        let text = format!("# created: now\n\n{}\nAGE-PLUGIN-YUBIKEY-1QQQ\n", secret.expose());
         let parsed = parse_identities(&text).expect("parses");
         assert_eq!(parsed.identities.len(), 1);
         assert_eq!(parsed.skipped, vec![(4, "plugin")]);
-        assert!(matches!(
-            parse_identities("hello\n"),
-            Err(AgeError::UnknownIdentity { line: 1 })
-        ));
+        assert!(matches!(parse_identities("hello\n"), Err(AgeError::UnknownIdentity { line: 1 })));
     }
 }

@@ -29,21 +29,13 @@ impl Keyring {
     }
 
     /// Adds identities found at `location`.
-    pub fn add_age(
-        &mut self,
-        location: impl Into<String>,
-        identities: impl IntoIterator<Item = Identity>,
-    ) {
+    pub fn add_age(&mut self, location: impl Into<String>, identities: impl IntoIterator<Item = Identity>) {
         self.note_location(location);
         self.age.extend(identities);
     }
 
     /// Adds an age identity file's contents.
-    pub fn add_age_file(
-        &mut self,
-        location: impl Into<String>,
-        text: &str,
-    ) -> Result<(), AgeError> {
+    pub fn add_age_file(&mut self, location: impl Into<String>, text: &str) -> Result<(), AgeError> {
         let parsed = age::parse_identities(text)?;
         self.add_age(location, parsed.identities);
         Ok(())
@@ -59,13 +51,8 @@ impl Keyring {
             if !name.ends_with(".agekey") {
                 continue;
             }
-            let text =
-                std::str::from_utf8(data).map_err(|_| KeyringError::NotText(name.to_owned()))?;
-            ring.add_age_file(name, text)
-                .map_err(|source| KeyringError::Entry {
-                    name: name.to_owned(),
-                    source,
-                })?;
+            let text = std::str::from_utf8(data).map_err(|_| KeyringError::NotText(name.to_owned()))?;
+            ring.add_age_file(name, text).map_err(|source| KeyringError::Entry { name: name.to_owned(), source })?;
         }
         Ok(ring)
     }

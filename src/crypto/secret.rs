@@ -116,11 +116,7 @@ impl PartialEq for DataKey {
     fn eq(&self, other: &Self) -> bool {
         // Constant-time enough for 32 bytes compared in tests and key-group checks: fold all
         // differences before deciding.
-        self.0
-            .iter()
-            .zip(other.0.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        self.0.iter().zip(other.0.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     }
 }
 

@@ -58,11 +58,7 @@ fn inverse(a: u8) -> u8 {
 }
 
 /// Splits `secret` into `parts` shares of which any `threshold` recover it.
-pub fn split(
-    secret: &[u8],
-    parts: usize,
-    threshold: usize,
-) -> Result<Vec<SecretBytes>, ShamirError> {
+pub fn split(secret: &[u8], parts: usize, threshold: usize) -> Result<Vec<SecretBytes>, ShamirError> {
     if parts < threshold {
         return Err(ShamirError::PartsBelowThreshold);
     }
@@ -96,10 +92,7 @@ pub fn split(
             share[idx] = y;
         }
     }
-    Ok(shares
-        .into_iter()
-        .map(|s| SecretBytes::from_slice(&s))
-        .collect())
+    Ok(shares.into_iter().map(|s| SecretBytes::from_slice(&s)).collect())
 }
 
 /// Recombines shares by Lagrange interpolation at x = 0.
@@ -164,21 +157,12 @@ mod tests {
 
     #[test]
     fn parameter_errors() {
-        assert_eq!(
-            split(b"k", 1, 2).err(),
-            Some(ShamirError::PartsBelowThreshold)
-        );
-        assert_eq!(
-            split(b"k", 3, 1).err(),
-            Some(ShamirError::ThresholdTooSmall)
-        );
+        assert_eq!(split(b"k", 1, 2).err(), Some(ShamirError::PartsBelowThreshold));
+        assert_eq!(split(b"k", 3, 1).err(), Some(ShamirError::ThresholdTooSmall));
         assert_eq!(split(b"", 3, 2).err(), Some(ShamirError::EmptySecret));
         let one = split(b"k", 2, 2).expect("split");
         assert_eq!(combine(&one[..1]).err(), Some(ShamirError::TooFewParts));
-        assert_eq!(
-            combine(&[one[0].clone(), one[0].clone()]).err(),
-            Some(ShamirError::DuplicatePart)
-        );
+        assert_eq!(combine(&[one[0].clone(), one[0].clone()]).err(), Some(ShamirError::DuplicatePart));
     }
 
     proptest! {

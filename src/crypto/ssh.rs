@@ -35,9 +35,7 @@ const WRAPPED_FILE_KEY_LEN: usize = FILE_KEY_LEN + 16;
 pub enum SshError {
     #[error("not an ssh public key line")]
     NotPublicKey,
-    #[error(
-        "ssh key type {0} is not supported (only ssh-ed25519; ssh-rsa needs an RSA library with an open advisory)"
-    )]
+    #[error("ssh key type {0} is not supported (only ssh-ed25519; ssh-rsa needs an RSA library with an open advisory)")]
     Unsupported(String),
     #[error("malformed ssh key: {0}")]
     Malformed(&'static str),
@@ -96,17 +94,12 @@ fn montgomery_from_wire(wire: &[u8]) -> Result<PublicKey, SshError> {
     let mut cursor = wire;
     let kind = read_string(&mut cursor)?;
     if kind != ED25519.as_bytes() {
-        return Err(SshError::Unsupported(
-            String::from_utf8_lossy(kind).into_owned(),
-        ));
+        return Err(SshError::Unsupported(String::from_utf8_lossy(kind).into_owned()));
     }
     let point = read_string(&mut cursor)?;
-    let bytes: [u8; 32] = point
-        .try_into()
-        .map_err(|_| SshError::Malformed("ed25519 key is not 32 bytes"))?;
-    let edwards = CompressedEdwardsY(bytes)
-        .decompress()
-        .ok_or(SshError::Malformed("ed25519 key is not a curve point"))?;
+    let bytes: [u8; 32] = point.try_into().map_err(|_| SshError::Malformed("ed25519 key is not 32 bytes"))?;
+    let edwards =
+        CompressedEdwardsY(bytes).decompress().ok_or(SshError::Malformed("ed25519 key is not a curve point"))?;
     Ok(PublicKey::from(edwards.to_montgomery().to_bytes()))
 }
 
@@ -121,22 +114,15 @@ impl Recipient {
         if kind != ED25519 {
             return Err(SshError::Unsupported(kind.to_owned()));
         }
-        let b64 = fields
-            .next()
-            .ok_or(SshError::Malformed("missing key data"))?;
-        let wire = STANDARD
-            .decode(b64)
-            .map_err(|_| SshError::Malformed("key data is not base64"))?;
+        let b64 = fields.next().ok_or(SshError::Malformed("missing key data"))?;
+        let wire = STANDARD.decode(b64).map_err(|_| SshError::Malformed("key data is not base64"))?;
         let montgomery = montgomery_from_wire(&wire)?;
         Ok(Self { wire, montgomery })
     }
 }
 
 impl age::Recipient for Recipient {
-    fn wrap_file_key(
-        &self,
-        file_key: &FileKey,
-    ) -> Result<(Vec<Stanza>, HashSet<String>), EncryptError> {
+    fn wrap_file_key(&self, file_key: &FileKey) -> Result<(Vec<Stanza>, HashSet<String>), EncryptError> {
         let esk = StaticSecret::from(super::random::array::<32>());
         let epk = PublicKey::from(&esk);
         let tweak = StaticSecret::from(hkdf(&self.wire, KEY_LABEL, &[]));
@@ -151,10 +137,7 @@ impl age::Recipient for Recipient {
         Ok((
             vec![Stanza {
                 tag: STANZA_TAG.to_owned(),
-                args: vec![
-                    STANDARD_NO_PAD.encode(ssh_tag(&self.wire)),
-                    STANDARD_NO_PAD.encode(epk.as_bytes()),
-                ],
+                args: vec![STANDARD_NO_PAD.encode(ssh_tag(&self.wire)), STANDARD_NO_PAD.encode(epk.as_bytes())],
                 body,
             }],
             HashSet::new(),
@@ -173,20 +156,12 @@ impl Identity {
             return Ok(None);
         };
         let body = &text[start + BEGIN.len()..];
-        let end = body
-            .find(END)
-            .ok_or(SshError::Malformed("missing END line"))?;
+        let end = body.find(END).ok_or(SshError::Malformed("missing END line"))?;
         let b64: String = body[..end].split_whitespace().collect();
-        let raw = Zeroizing::new(
-            STANDARD
-                .decode(b64)
-                .map_err(|_| SshError::Malformed("body is not base64"))?,
-        );
+        let raw = Zeroizing::new(STANDARD.decode(b64).map_err(|_| SshError::Malformed("body is not base64"))?);
 
         const MAGIC: &[u8] = b"openssh-key-v1\0";
-        let mut cursor: &[u8] = raw
-            .strip_prefix(MAGIC)
-            .ok_or(SshError::Malformed("not openssh-key-v1"))?;
+        let mut cursor: &[u8] = raw.strip_prefix(MAGIC).ok_or(SshError::Malformed("not openssh-key-v1"))?;
         let cipher = read_string(&mut cursor)?;
         let _kdf = read_string(&mut cursor)?;
         let _kdf_options = read_string(&mut cursor)?;
@@ -210,9 +185,7 @@ impl Identity {
         }
         let kind = read_string(&mut private)?;
         if kind != ED25519.as_bytes() {
-            return Err(SshError::Unsupported(
-                String::from_utf8_lossy(kind).into_owned(),
-            ));
+            return Err(SshError::Unsupported(String::from_utf8_lossy(kind).into_owned()));
         }
         let _public = read_string(&mut private)?;
         let keypair = read_string(&mut private)?;
@@ -225,11 +198,7 @@ impl Identity {
         scalar.copy_from_slice(&digest[..32]);
         let secret = StaticSecret::from(*scalar);
         let public = PublicKey::from(&secret);
-        Ok(Some(Self {
-            wire: public_wire,
-            secret,
-            public,
-        }))
+        Ok(Some(Self { wire: public_wire, secret, public }))
     }
 
     /// The authorized_keys form of the public half (`ssh-ed25519 AAAA…`), without comment.
@@ -250,11 +219,7 @@ impl age::Identity for Identity {
         if stanza.body.len() != WRAPPED_FILE_KEY_LEN {
             return Some(Err(DecryptError::InvalidHeader));
         }
-        let epk: [u8; 32] = match STANDARD_NO_PAD
-            .decode(&stanza.args[1])
-            .ok()
-            .and_then(|v| v.try_into().ok())
-        {
+        let epk: [u8; 32] = match STANDARD_NO_PAD.decode(&stanza.args[1]).ok().and_then(|v| v.try_into().ok()) {
             Some(epk) => epk,
             None => return Some(Err(DecryptError::InvalidHeader)),
         };
@@ -268,13 +233,9 @@ impl age::Identity for Identity {
         salt[32..].copy_from_slice(self.public.as_bytes());
         let wrap_key = Zeroizing::new(hkdf(&salt, KEY_LABEL, tweaked.as_bytes()));
         // The 4-byte tag matched, so a failure here is a real error, not "someone else's stanza".
-        Some(
-            aead_decrypt(&wrap_key, FILE_KEY_LEN, &stanza.body)
-                .map_err(DecryptError::from)
-                .map(|plain| {
-                    let plain = Zeroizing::new(plain);
-                    FileKey::init_with_mut(|key| key.copy_from_slice(&plain))
-                }),
-        )
+        Some(aead_decrypt(&wrap_key, FILE_KEY_LEN, &stanza.body).map_err(DecryptError::from).map(|plain| {
+            let plain = Zeroizing::new(plain);
+            FileKey::init_with_mut(|key| key.copy_from_slice(&plain))
+        }))
     }
 }

@@ -19,8 +19,8 @@ use crate::crypto::SecretBytes;
 /// SHA-256("sops"): the MAC's prefix when `mac_only_encrypted` is set, so the two kinds of MAC
 /// can never collide (`sops.go`, `MACOnlyEncryptedInitialization`).
 const MAC_ONLY_ENCRYPTED_PREFIX: [u8; 32] = [
-    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
-    0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
+    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b, 0x0b, 0x97, 0x5b,
+    0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -88,10 +88,7 @@ where
                     let key = match key {
                         Key::Str(k) => k.clone(),
                         Key::Other { text, kind } => {
-                            return Err(CryptError::NonStringKey {
-                                kind,
-                                text: text.clone(),
-                            });
+                            return Err(CryptError::NonStringKey { kind, text: text.clone() });
                         }
                     };
                     self.path.push(key);
@@ -178,16 +175,9 @@ fn hex_upper(bytes: &[u8]) -> String {
 }
 
 /// Encrypts every selected leaf in place and returns the MAC (hex) of the plaintext.
-pub fn encrypt_tree(
-    docs: &mut [Branch],
-    meta: &Metadata,
-    cipher: &ValueCipher,
-) -> Result<String, CryptError> {
+pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) -> Result<String, CryptError> {
     let mut hasher = new_hasher(meta);
-    let unencrypted_comment_regex = meta
-        .rule
-        .as_ref()
-        .and_then(Selection::unencrypted_comment_regex);
+    let unencrypted_comment_regex = meta.rule.as_ref().and_then(Selection::unencrypted_comment_regex);
     let mut walker = Walker {
         rule: meta.rule.as_ref(),
         path: Vec::new(),
@@ -200,21 +190,16 @@ pub fn encrypt_tree(
                     }
                     if encrypt {
                         let aad = aad(path);
-                        let sealed =
-                            cipher
-                                .encrypt(value, &aad)
-                                .map_err(|source| CryptError::Encrypt {
-                                    path: aad.clone(),
-                                    source,
-                                })?;
+                        let sealed = cipher
+                            .encrypt(value, &aad)
+                            .map_err(|source| CryptError::Encrypt { path: aad.clone(), source })?;
                         *value = Scalar::Str(SecretBytes::from(sealed.unwrap_or_default()));
                     }
                 }
                 Leaf::Comment(comment) => {
                     if encrypt {
-                        let sealed = cipher
-                            .encrypt_bytes("comment", comment.text.expose(), &aad(path))
-                            .unwrap_or_default();
+                        let sealed =
+                            cipher.encrypt_bytes("comment", comment.text.expose(), &aad(path)).unwrap_or_default();
                         if let Some(re) = unencrypted_comment_regex {
                             if re.is_match(&sealed) {
                                 return Err(CryptError::CommentMatchesRegex(sealed));
@@ -244,11 +229,7 @@ pub struct Decrypted {
 }
 
 /// Decrypts every selected leaf in place and returns the MAC of the result.
-pub fn decrypt_tree(
-    docs: &mut [Branch],
-    meta: &Metadata,
-    cipher: &ValueCipher,
-) -> Result<Decrypted, CryptError> {
+pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) -> Result<Decrypted, CryptError> {
     let mut hasher = new_hasher(meta);
     let mut plaintext_comments = 0usize;
     let mut walker = Walker {
@@ -260,24 +241,14 @@ pub fn decrypt_tree(
                 Leaf::Value(value) => {
                     if encrypt {
                         let Scalar::Str(text) = &*value else {
-                            return Err(CryptError::NotEncrypted {
-                                path: aad(path),
-                                kind: value.type_name(),
-                            });
+                            return Err(CryptError::NotEncrypted { path: aad(path), kind: value.type_name() });
                         };
                         let aad = aad(path);
-                        let envelope = std::str::from_utf8(text.expose()).map_err(|_| {
-                            CryptError::Decrypt {
-                                path: aad.clone(),
-                                source: ValueError::NotEnvelope,
-                            }
-                        })?;
-                        let plain = cipher.decrypt(envelope, &aad).map_err(|source| {
-                            CryptError::Decrypt {
-                                path: aad.clone(),
-                                source,
-                            }
-                        })?;
+                        let envelope = std::str::from_utf8(text.expose())
+                            .map_err(|_| CryptError::Decrypt { path: aad.clone(), source: ValueError::NotEnvelope })?;
+                        let plain = cipher
+                            .decrypt(envelope, &aad)
+                            .map_err(|source| CryptError::Decrypt { path: aad.clone(), source })?;
                         *value = plain;
                     }
                     if !meta.mac_only_encrypted || encrypt {
@@ -311,24 +282,17 @@ pub fn decrypt_tree(
             "Found possibly unencrypted comment in file. This is to be expected if the file being decrypted was created with an older version of SOPS."
         );
     }
-    Ok(Decrypted {
-        mac: hex_upper(&hasher.finalize()),
-        plaintext_comments,
-    })
+    Ok(Decrypted { mac: hex_upper(&hasher.finalize()), plaintext_comments })
 }
 
 /// Encrypts a MAC for storage, bound to `lastmodified`.
 pub fn seal_mac(mac: &str, meta: &Metadata, cipher: &ValueCipher) -> String {
-    cipher
-        .encrypt_bytes("str", mac.as_bytes(), &meta.last_modified.rfc3339())
-        .unwrap_or_default()
+    cipher.encrypt_bytes("str", mac.as_bytes(), &meta.last_modified.rfc3339()).unwrap_or_default()
 }
 
 /// Decrypts the stored MAC (`""` for a file without one).
 pub fn open_mac(meta: &Metadata, cipher: &ValueCipher) -> Result<String, CryptError> {
-    let (plain, _) = cipher
-        .decrypt_bytes(&meta.mac, &meta.last_modified.rfc3339())
-        .map_err(CryptError::MacDecrypt)?;
+    let (plain, _) = cipher.decrypt_bytes(&meta.mac, &meta.last_modified.rfc3339()).map_err(CryptError::MacDecrypt)?;
     Ok(String::from_utf8_lossy(plain.expose()).into_owned())
 }
 
@@ -337,11 +301,7 @@ pub fn verify_mac(meta: &Metadata, cipher: &ValueCipher, computed: &str) -> Resu
     let stored = open_mac(meta, cipher)?;
     if stored != computed {
         return Err(CryptError::MacMismatch {
-            stored: if stored.is_empty() {
-                "no MAC".to_owned()
-            } else {
-                stored
-            },
+            stored: if stored.is_empty() { "no MAC".to_owned() } else { stored },
             computed: computed.to_owned(),
         });
     }
@@ -356,12 +316,7 @@ mod tests {
 
     fn meta(rule: Option<Selection>, mac_only: bool) -> Metadata {
         Metadata::new(
-            vec![KeyGroup {
-                keys: vec![MasterKey::Age(AgeKey {
-                    recipient: "age1x".into(),
-                    enc: String::new(),
-                })],
-            }],
+            vec![KeyGroup { keys: vec![MasterKey::Age(AgeKey { recipient: "age1x".into(), enc: String::new() })] }],
             0,
             rule,
             mac_only,
@@ -369,10 +324,7 @@ mod tests {
     }
 
     fn pair(k: &str, v: Value) -> Item {
-        Item::Pair {
-            key: k.into(),
-            value: v,
-        }
+        Item::Pair { key: k.into(), value: v }
     }
 
     /// The worked example of the spec: `gen311_basic.plain.yaml` hashes, in order, `admin`,
@@ -417,46 +369,25 @@ mod tests {
 
     #[test]
     fn non_string_keys_are_refused() {
-        let mut docs = vec![vec![Item::Pair {
-            key: Key::Other {
-                text: "1".into(),
-                kind: "int",
-            },
-            value: Value::str("a"),
-        }]];
-        let err = encrypt_tree(
-            &mut docs,
-            &meta(None, false),
-            &ValueCipher::new(&DataKey::generate()),
-        )
-        .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "Tree contains a non-string key (type int): 1. Only string keys are supported"
-        );
+        let mut docs =
+            vec![vec![Item::Pair { key: Key::Other { text: "1".into(), kind: "int" }, value: Value::str("a") }]];
+        let err = encrypt_tree(&mut docs, &meta(None, false), &ValueCipher::new(&DataKey::generate())).unwrap_err();
+        assert_eq!(err.to_string(), "Tree contains a non-string key (type int): 1. Only string keys are supported");
     }
 
     #[test]
     fn moved_value_fails_to_decrypt() {
         let cipher = ValueCipher::new(&DataKey::generate());
         let m = meta(None, false);
-        let mut docs = vec![vec![
-            pair("a", Value::str("secret")),
-            pair("b", Value::str("other")),
-        ]];
+        let mut docs = vec![vec![pair("a", Value::str("secret")), pair("b", Value::str("other"))]];
         encrypt_tree(&mut docs, &m, &cipher).unwrap();
         // Swap the two encrypted values: each now sits under the wrong AAD.
         let doc = &mut docs[0];
         let (left, right) = doc.split_at_mut(1);
-        if let (Item::Pair { value: a, .. }, Item::Pair { value: b, .. }) =
-            (&mut left[0], &mut right[0])
-        {
+        if let (Item::Pair { value: a, .. }, Item::Pair { value: b, .. }) = (&mut left[0], &mut right[0]) {
             std::mem::swap(a, b);
         }
-        assert!(matches!(
-            decrypt_tree(&mut docs, &m, &cipher),
-            Err(CryptError::Decrypt { .. })
-        ));
+        assert!(matches!(decrypt_tree(&mut docs, &m, &cipher), Err(CryptError::Decrypt { .. })));
     }
 
     #[test]
@@ -464,34 +395,13 @@ mod tests {
         let rule = Selection::from_field("encrypted_regex", "^password$").unwrap();
         let m = meta(Some(rule), true);
         let cipher = ValueCipher::new(&DataKey::generate());
-        let mut a = vec![vec![
-            pair("password", Value::str("s")),
-            pair("user", Value::str("x")),
-        ]];
-        let mut b = vec![vec![
-            pair("password", Value::str("s")),
-            pair("user", Value::str("changed")),
-        ]];
-        assert_eq!(
-            encrypt_tree(&mut a, &m, &cipher).unwrap(),
-            encrypt_tree(&mut b, &m, &cipher).unwrap()
-        );
+        let mut a = vec![vec![pair("password", Value::str("s")), pair("user", Value::str("x"))]];
+        let mut b = vec![vec![pair("password", Value::str("s")), pair("user", Value::str("changed"))]];
+        assert_eq!(encrypt_tree(&mut a, &m, &cipher).unwrap(), encrypt_tree(&mut b, &m, &cipher).unwrap());
         // Without the flag the clear value counts, and the prefix keeps the two MACs apart.
-        let full = meta(
-            Some(Selection::from_field("encrypted_regex", "^password$").unwrap()),
-            false,
-        );
-        let mut c = vec![vec![
-            pair("password", Value::str("s")),
-            pair("user", Value::str("x")),
-        ]];
-        let mut d = vec![vec![
-            pair("password", Value::str("s")),
-            pair("user", Value::str("x")),
-        ]];
-        assert_ne!(
-            encrypt_tree(&mut c, &full, &cipher).unwrap(),
-            encrypt_tree(&mut d, &m, &cipher).unwrap()
-        );
+        let full = meta(Some(Selection::from_field("encrypted_regex", "^password$").unwrap()), false);
+        let mut c = vec![vec![pair("password", Value::str("s")), pair("user", Value::str("x"))]];
+        let mut d = vec![vec![pair("password", Value::str("s")), pair("user", Value::str("x"))]];
+        assert_ne!(encrypt_tree(&mut c, &full, &cipher).unwrap(), encrypt_tree(&mut d, &m, &cipher).unwrap());
     }
 }

@@ -15,18 +15,12 @@ pub const DEFAULT_DECRYPTION_ORDER: [&str; 2] = ["age", "pgp"];
 #[derive(Debug, thiserror::Error)]
 pub enum DataKeyError {
     #[error("{}", report(.groups, *.threshold, *.recovered))]
-    Recovery {
-        groups: Vec<GroupReport>,
-        threshold: usize,
-        recovered: usize,
-    },
+    Recovery { groups: Vec<GroupReport>, threshold: usize, recovered: usize },
     #[error("could not get data key from shamir parts: {0}")]
     Combine(shamir::ShamirError),
     #[error("the recovered data key is {0} bytes, not 32")]
     KeyLength(usize),
-    #[error(
-        "this file is encrypted only with {kinds} keys; sealops supports age (and ssh-ed25519 through age)"
-    )]
+    #[error("this file is encrypted only with {kinds} keys; sealops supports age (and ssh-ed25519 through age)")]
     UnsupportedOnly { kinds: String },
     #[error("no key groups provided")]
     NoGroups,
@@ -34,9 +28,7 @@ pub enum DataKeyError {
     EmptyGroup,
     #[error("could not split data key into parts for Shamir: {0}")]
     Split(shamir::ShamirError),
-    #[error(
-        "cannot encrypt the data key with {kind} key {key}: sealops can only wrap data keys for age recipients"
-    )]
+    #[error("cannot encrypt the data key with {kind} key {key}: sealops can only wrap data keys for age recipients")]
     CannotWrap { kind: &'static str, key: String },
     #[error("failed to encrypt new data key with master key {key:?}: {reason}")]
     Wrap { key: String, reason: String },
@@ -86,10 +78,7 @@ fn wrap_lines(text: &str, width: usize) -> Vec<String> {
 fn report(groups: &[GroupReport], threshold: usize, recovered: usize) -> String {
     let mut out = String::from("Failed to get the data key required to decrypt the SOPS file.\n");
     for (i, g) in groups.iter().enumerate() {
-        out.push_str(&format!(
-            "\nGroup {i}: {}\n",
-            if g.ok { "SUCCESS" } else { "FAILED" }
-        ));
+        out.push_str(&format!("\nGroup {i}: {}\n", if g.ok { "SUCCESS" } else { "FAILED" }));
         for (key, reason) in &g.failures {
             out.push_str(&format!("  {key}: FAILED\n"));
             for (n, line) in wrap_lines(reason, 60).iter().enumerate() {
@@ -124,68 +113,38 @@ pub fn parse_decryption_order(text: &str) -> Result<Vec<String>, DataKeyError> {
 }
 
 /// Recovers the data key with the identities in `keyring`.
-pub fn unwrap(
-    meta: &Metadata,
-    keyring: &Keyring,
-    order: &[String],
-) -> Result<DataKey, DataKeyError> {
+pub fn unwrap(meta: &Metadata, keyring: &Keyring, order: &[String]) -> Result<DataKey, DataKeyError> {
     if !meta.master_keys().any(|k| matches!(k, MasterKey::Age(_))) {
         let mut kinds: Vec<&str> = meta.master_keys().map(MasterKey::type_name).collect();
         kinds.dedup();
-        return Err(DataKeyError::UnsupportedOnly {
-            kinds: kinds.join(", "),
-        });
+        return Err(DataKeyError::UnsupportedOnly { kinds: kinds.join(", ") });
     }
     let mut parts: Vec<SecretBytes> = Vec::new();
     let mut reports = Vec::new();
     for group in &meta.key_groups {
         let (part, failures) = unwrap_group(group, keyring, order);
-        reports.push(GroupReport {
-            ok: part.is_some(),
-            failures,
-        });
+        reports.push(GroupReport { ok: part.is_some(), failures });
         parts.extend(part);
     }
     let key_bytes = if meta.key_groups.len() > 1 {
-        let threshold = if meta.shamir_threshold == 0 {
-            meta.key_groups.len()
-        } else {
-            meta.shamir_threshold
-        };
+        let threshold = if meta.shamir_threshold == 0 { meta.key_groups.len() } else { meta.shamir_threshold };
         if parts.len() < threshold {
-            return Err(DataKeyError::Recovery {
-                groups: reports,
-                threshold,
-                recovered: parts.len(),
-            });
+            return Err(DataKeyError::Recovery { groups: reports, threshold, recovered: parts.len() });
         }
         shamir::combine(&parts).map_err(DataKeyError::Combine)?
     } else {
         match parts.pop() {
             Some(part) => part,
             None => {
-                return Err(DataKeyError::Recovery {
-                    groups: reports,
-                    threshold: 1,
-                    recovered: 0,
-                });
+                return Err(DataKeyError::Recovery { groups: reports, threshold: 1, recovered: 0 });
             }
         }
     };
     DataKey::from_slice(key_bytes.expose()).ok_or(DataKeyError::KeyLength(key_bytes.len()))
 }
 
-fn unwrap_group(
-    group: &KeyGroup,
-    keyring: &Keyring,
-    order: &[String],
-) -> (Option<SecretBytes>, Vec<(String, String)>) {
-    let rank = |k: &MasterKey| {
-        order
-            .iter()
-            .position(|t| t == k.type_name())
-            .unwrap_or(order.len())
-    };
+fn unwrap_group(group: &KeyGroup, keyring: &Keyring, order: &[String]) -> (Option<SecretBytes>, Vec<(String, String)>) {
+    let rank = |k: &MasterKey| order.iter().position(|t| t == k.type_name()).unwrap_or(order.len());
     let mut keys: Vec<&MasterKey> = group.keys.iter().collect();
     keys.sort_by_key(|k| rank(k)); // stable, as sops's sort.SliceStable
     let mut failures = Vec::new();
@@ -200,35 +159,24 @@ fn unwrap_group(
                     Ok(part) => return (Some(part), failures),
                     Err(e) => failures.push((
                         age_key.recipient.clone(),
-                        format!(
-                            "failed to create reader for decrypting sops data key with age: {e}"
-                        ),
+                        format!("failed to create reader for decrypting sops data key with age: {e}"),
                     )),
                 }
             }
-            MasterKey::Other(other) => failures.push((
-                key.describe(),
-                format!("{} keys are not supported by sealops", other.kind.field()),
-            )),
+            MasterKey::Other(other) => {
+                failures.push((key.describe(), format!("{} keys are not supported by sealops", other.kind.field())))
+            }
         }
     }
     (None, failures)
 }
 
 fn no_identities_reason(keyring: &Keyring) -> String {
-    let locations: Vec<String> = keyring
-        .locations()
-        .iter()
-        .map(|l| format!("'{l}'"))
-        .collect();
+    let locations: Vec<String> = keyring.locations().iter().map(|l| format!("'{l}'")).collect();
     let listed = match locations.len() {
         0 => String::from("any location"),
         1 => format!("location {}", locations[0]),
-        n => format!(
-            "locations {}, and {}",
-            locations[..n - 1].join(", "),
-            locations[n - 1]
-        ),
+        n => format!("locations {}, and {}", locations[..n - 1].join(", "), locations[n - 1]),
     };
     format!("failed to load age identities. Did not find keys in {listed}.")
 }
@@ -255,17 +203,10 @@ pub fn wrap(meta: &mut Metadata, key: &DataKey) -> Result<(), DataKeyError> {
         for master in group.keys.iter_mut() {
             match master {
                 MasterKey::Age(age_key) => {
-                    let recipient =
-                        Recipient::parse(&age_key.recipient).map_err(|e| DataKeyError::Wrap {
-                            key: age_key.recipient.clone(),
-                            reason: e.to_string(),
-                        })?;
-                    age_key.enc = age::encrypt(part.expose(), &recipient).map_err(|e| {
-                        DataKeyError::Wrap {
-                            key: age_key.recipient.clone(),
-                            reason: e.to_string(),
-                        }
-                    })?;
+                    let recipient = Recipient::parse(&age_key.recipient)
+                        .map_err(|e| DataKeyError::Wrap { key: age_key.recipient.clone(), reason: e.to_string() })?;
+                    age_key.enc = age::encrypt(part.expose(), &recipient)
+                        .map_err(|e| DataKeyError::Wrap { key: age_key.recipient.clone(), reason: e.to_string() })?;
                 }
                 MasterKey::Other(other) => {
                     return Err(DataKeyError::CannotWrap {
@@ -290,12 +231,7 @@ mod tests {
         KeyGroup {
             keys: ids
                 .iter()
-                .map(|id| {
-                    MasterKey::Age(AgeKey {
-                        recipient: id.recipient(),
-                        enc: String::new(),
-                    })
-                })
+                .map(|id| MasterKey::Age(AgeKey { recipient: id.recipient(), enc: String::new() }))
                 .collect(),
         }
     }
@@ -309,80 +245,43 @@ mod tests {
     #[test]
     fn single_group_round_trip() {
         let (a, b) = (Identity::generate(), Identity::generate());
-        let mut meta = Metadata::new(
-            vec![group_for(&[&a, &b])],
-            0,
-            Some(Selection::default_rule()),
-            false,
-        );
+        let mut meta = Metadata::new(vec![group_for(&[&a, &b])], 0, Some(Selection::default_rule()), false);
         let key = DataKey::generate();
         wrap(&mut meta, &key).unwrap();
-        let order: Vec<String> = DEFAULT_DECRYPTION_ORDER
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let order: Vec<String> = DEFAULT_DECRYPTION_ORDER.iter().map(|s| s.to_string()).collect();
         assert!(unwrap(&meta, &ring(&[&b]), &order).unwrap() == key);
-        let Err(err) = unwrap(&meta, &ring(&[&Identity::generate()]), &order) else {
-            panic!("a wrong key must fail")
-        };
+        let Err(err) = unwrap(&meta, &ring(&[&Identity::generate()]), &order) else { panic!("a wrong key must fail") };
         let text = err.to_string();
-        assert!(
-            text.starts_with("Failed to get the data key required to decrypt the SOPS file."),
-            "{text}"
-        );
+        assert!(text.starts_with("Failed to get the data key required to decrypt the SOPS file."), "{text}");
         assert!(text.contains("Group 0: FAILED"), "{text}");
         assert!(text.contains("no identity matched"), "{text}");
     }
 
     #[test]
     fn shamir_two_of_three() {
-        let ids = [
-            Identity::generate(),
-            Identity::generate(),
-            Identity::generate(),
-        ];
+        let ids = [Identity::generate(), Identity::generate(), Identity::generate()];
         let groups = ids.iter().map(|i| group_for(&[i])).collect();
         let mut meta = Metadata::new(groups, 2, Some(Selection::default_rule()), false);
         let key = DataKey::generate();
         wrap(&mut meta, &key).unwrap();
         let order = vec!["age".to_owned()];
         assert!(unwrap(&meta, &ring(&[&ids[0], &ids[2]]), &order).unwrap() == key);
-        let Err(err) = unwrap(&meta, &ring(&[&ids[1]]), &order) else {
-            panic!("one share is not enough")
-        };
-        let err = err
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        assert!(
-            err.contains("Shamir threshold of 2, but only 1 part(s)"),
-            "{err}"
-        );
+        let Err(err) = unwrap(&meta, &ring(&[&ids[1]]), &order) else { panic!("one share is not enough") };
+        let err = err.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(err.contains("Shamir threshold of 2, but only 1 part(s)"), "{err}");
     }
 
     #[test]
     fn threshold_defaults_to_group_count() {
         let ids = [Identity::generate(), Identity::generate()];
-        let mut meta = Metadata::new(
-            ids.iter().map(|i| group_for(&[i])).collect(),
-            0,
-            None,
-            false,
-        );
+        let mut meta = Metadata::new(ids.iter().map(|i| group_for(&[i])).collect(), 0, None, false);
         wrap(&mut meta, &DataKey::generate()).unwrap();
         assert_eq!(meta.shamir_threshold, 2);
     }
 
     #[test]
     fn decryption_order_rejects_duplicates() {
-        assert_eq!(
-            parse_decryption_order("age, pgp").unwrap(),
-            vec!["age", "pgp"]
-        );
-        assert!(matches!(
-            parse_decryption_order("age,age"),
-            Err(DataKeyError::DuplicateOrder(_))
-        ));
+        assert_eq!(parse_decryption_order("age, pgp").unwrap(), vec!["age", "pgp"]);
+        assert!(matches!(parse_decryption_order("age,age"), Err(DataKeyError::DuplicateOrder(_))));
     }
 }

@@ -24,22 +24,12 @@ pub struct GoTime {
 impl GoTime {
     /// Now, in UTC, truncated to whole seconds (what `lastmodified` holds).
     pub fn now_utc() -> Self {
-        let since = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        Self {
-            unix: since.as_secs() as i64,
-            nanos: 0,
-            offset: 0,
-        }
+        let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        Self { unix: since.as_secs() as i64, nanos: 0, offset: 0 }
     }
 
     pub fn from_unix(unix: i64, nanos: u32, offset: i32) -> Self {
-        Self {
-            unix,
-            nanos,
-            offset,
-        }
+        Self { unix, nanos, offset }
     }
 
     pub fn unix(&self) -> i64 {
@@ -67,14 +57,7 @@ impl GoTime {
         let days = local.div_euclid(86_400);
         let secs = local.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        (
-            y,
-            m,
-            d,
-            (secs / 3600) as u32,
-            ((secs / 60) % 60) as u32,
-            (secs % 60) as u32,
-        )
+        (y, m, d, (secs / 3600) as u32, ((secs / 60) % 60) as u32, (secs % 60) as u32)
     }
 
     fn format(&self, nano: bool) -> String {
@@ -190,11 +173,7 @@ impl GoTime {
         }
         let days = days_from_civil(year, month, day);
         let local = days * 86_400 + i64::from(hour) * 3600 + i64::from(min) * 60 + i64::from(sec);
-        Some(Self {
-            unix: local - i64::from(offset),
-            nanos,
-            offset,
-        })
+        Some(Self { unix: local - i64::from(offset), nanos, offset })
     }
 }
 
@@ -212,10 +191,7 @@ impl Cursor<'_> {
         if self.i - start < min {
             return None;
         }
-        std::str::from_utf8(&self.b[start..self.i])
-            .ok()?
-            .parse()
-            .ok()
+        std::str::from_utf8(&self.b[start..self.i]).ok()?.parse().ok()
     }
 
     fn lit(&mut self, c: u8) -> Option<()> {
@@ -310,38 +286,19 @@ mod tests {
     fn yaml_layouts() {
         let t = GoTime::parse_yaml("2024-01-02T03:04:05Z").expect("rfc3339");
         assert_eq!(t.rfc3339_nano(), "2024-01-02T03:04:05Z");
+        assert_eq!(GoTime::parse_yaml("2024-01-02").expect("date").rfc3339_nano(), "2024-01-02T00:00:00Z");
+        assert_eq!(GoTime::parse_yaml("2024-1-2 3:4:5.5").expect("spaced").rfc3339_nano(), "2024-01-02T03:04:05.5Z");
         assert_eq!(
-            GoTime::parse_yaml("2024-01-02")
-                .expect("date")
-                .rfc3339_nano(),
-            "2024-01-02T00:00:00Z"
-        );
-        assert_eq!(
-            GoTime::parse_yaml("2024-1-2 3:4:5.5")
-                .expect("spaced")
-                .rfc3339_nano(),
-            "2024-01-02T03:04:05.5Z"
-        );
-        assert_eq!(
-            GoTime::parse_yaml("2001-12-14t21:59:43.10-05:00")
-                .expect("lower t")
-                .rfc3339_nano(),
+            GoTime::parse_yaml("2001-12-14t21:59:43.10-05:00").expect("lower t").rfc3339_nano(),
             "2001-12-14T21:59:43.1-05:00"
         );
         assert_eq!(
-            GoTime::parse_yaml("2024-01-02T03:04:05+00:00")
-                .expect("zero offset")
-                .rfc3339(),
+            GoTime::parse_yaml("2024-01-02T03:04:05+00:00").expect("zero offset").rfc3339(),
             "2024-01-02T03:04:05Z"
         );
-        for bad in [
-            "2024-13-01",
-            "2024-02-30",
-            "24-01-02",
-            "2024-01-02T03:04",
-            "2024-01-02x",
-            "2001-12-14 21:59:43.10 -5",
-        ] {
+        for bad in
+            ["2024-13-01", "2024-02-30", "24-01-02", "2024-01-02T03:04", "2024-01-02x", "2001-12-14 21:59:43.10 -5"]
+        {
             assert!(GoTime::parse_yaml(bad).is_none(), "{bad}");
         }
     }
@@ -349,17 +306,11 @@ mod tests {
     #[test]
     fn rfc3339_is_strict() {
         assert!(GoTime::parse_rfc3339("2024-1-02T03:04:05Z").is_none());
-        let t =
-            GoTime::parse_rfc3339("2026-11-23T21:20:02.987+00:00").expect("fraction and offset");
+        let t = GoTime::parse_rfc3339("2026-11-23T21:20:02.987+00:00").expect("fraction and offset");
         assert_eq!(t.rfc3339(), "2026-11-23T21:20:02Z");
         let t = GoTime::parse_rfc3339("2026-11-23T22:20:02+01:00").expect("offset");
         assert_eq!(t.rfc3339(), "2026-11-23T22:20:02+01:00");
-        assert_eq!(
-            t.unix(),
-            GoTime::parse_rfc3339("2026-11-23T21:20:02Z")
-                .unwrap()
-                .unix()
-        );
+        assert_eq!(t.unix(), GoTime::parse_rfc3339("2026-11-23T21:20:02Z").unwrap().unix());
     }
 
     #[test]

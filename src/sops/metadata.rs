@@ -76,14 +76,8 @@ pub enum KeyKind {
 }
 
 impl KeyKind {
-    pub const ALL: [KeyKind; 6] = [
-        KeyKind::Kms,
-        KeyKind::GcpKms,
-        KeyKind::Hckms,
-        KeyKind::AzureKv,
-        KeyKind::HcVault,
-        KeyKind::Pgp,
-    ];
+    pub const ALL: [KeyKind; 6] =
+        [KeyKind::Kms, KeyKind::GcpKms, KeyKind::Hckms, KeyKind::AzureKv, KeyKind::HcVault, KeyKind::Pgp];
 
     /// The metadata field name.
     pub fn field(self) -> &'static str {
@@ -124,9 +118,7 @@ impl MasterKey {
         match self {
             MasterKey::Age(a) => a.recipient.clone(),
             MasterKey::Other(o) => match super::tree::get(&o.fields, o.kind.id_field()) {
-                Some(Value::Scalar(Scalar::Str(s))) => {
-                    String::from_utf8_lossy(s.expose()).into_owned()
-                }
+                Some(Value::Scalar(Scalar::Str(s))) => String::from_utf8_lossy(s.expose()).into_owned(),
                 _ => o.kind.field().to_owned(),
             },
         }
@@ -154,10 +146,7 @@ pub enum MetadataError {
 }
 
 fn field_err(field: &str, message: impl Into<String>) -> MetadataError {
-    MetadataError::Field {
-        field: field.to_owned(),
-        message: message.into(),
-    }
+    MetadataError::Field { field: field.to_owned(), message: message.into() }
 }
 
 /// A metadata scalar as text, with mapstructure's weak typing.
@@ -173,9 +162,7 @@ fn weak_string(field: &str, value: &Value) -> Result<String, MetadataError> {
         Value::Scalar(Scalar::Bool(b)) => Ok(if *b { "1" } else { "0" }.to_owned()),
         Value::Scalar(Scalar::Time(t)) => Ok(t.rfc3339_nano()),
         Value::Scalar(Scalar::Bytes(b)) => Ok(String::from_utf8_lossy(b.expose()).into_owned()),
-        Value::Map(_) | Value::List(_) => {
-            Err(field_err(field, "expected a string, found a collection"))
-        }
+        Value::Map(_) | Value::List(_) => Err(field_err(field, "expected a string, found a collection")),
     }
 }
 
@@ -188,11 +175,7 @@ fn weak_int(field: &str, value: &Value) -> Result<usize, MetadataError> {
         Value::Scalar(Scalar::Bool(b)) => Ok(usize::from(*b)),
         Value::Scalar(Scalar::Str(s)) => {
             let text = s.as_str().ok_or_else(bad)?;
-            if text.is_empty() {
-                Ok(0)
-            } else {
-                text.parse().map_err(|_| bad())
-            }
+            if text.is_empty() { Ok(0) } else { text.parse().map_err(|_| bad()) }
         }
         _ => Err(bad()),
     }
@@ -207,21 +190,14 @@ fn weak_bool(field: &str, value: &Value) -> Result<bool, MetadataError> {
         Value::Scalar(Scalar::Float(f)) => Ok(*f != 0.0),
         Value::Scalar(Scalar::Str(s)) => {
             let text = s.as_str().ok_or_else(bad)?;
-            if text.is_empty() {
-                Ok(false)
-            } else {
-                scalar::parse_bool(text).ok_or_else(bad)
-            }
+            if text.is_empty() { Ok(false) } else { scalar::parse_bool(text).ok_or_else(bad) }
         }
         _ => Err(bad()),
     }
 }
 
 /// The map entries of a list field (`null` and absent are empty lists).
-fn list_of_maps<'a>(
-    field: &str,
-    value: Option<&'a Value>,
-) -> Result<Vec<&'a Branch>, MetadataError> {
+fn list_of_maps<'a>(field: &str, value: Option<&'a Value>) -> Result<Vec<&'a Branch>, MetadataError> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::List(elements)) => elements
@@ -242,10 +218,7 @@ fn list_of_maps<'a>(
 
 fn pairs(branch: &Branch) -> impl Iterator<Item = (&str, &Value)> {
     branch.iter().filter_map(|item| match item {
-        Item::Pair {
-            key: Key::Str(k),
-            value,
-        } => Some((k.as_str(), value)),
+        Item::Pair { key: Key::Str(k), value } => Some((k.as_str(), value)),
         _ => None,
     })
 }
@@ -263,30 +236,17 @@ fn parse_group(prefix: &str, branch: &Branch) -> Result<KeyGroup, MetadataError>
             if let Some(created) = get(entry, "created_at") {
                 let text = weak_string(&format!("{field}.created_at"), created)?;
                 if GoTime::parse_rfc3339(&text).is_none() {
-                    return Err(field_err(
-                        &format!("{field}.created_at"),
-                        format!("{text:?} is not an RFC 3339 time"),
-                    ));
+                    return Err(field_err(&format!("{field}.created_at"), format!("{text:?} is not an RFC 3339 time")));
                 }
             }
-            let fields = entry
-                .iter()
-                .filter(|i| matches!(i, Item::Pair { .. }))
-                .cloned()
-                .collect();
+            let fields = entry.iter().filter(|i| matches!(i, Item::Pair { .. })).cloned().collect();
             group.keys.push(MasterKey::Other(OtherKey { kind, fields }));
         }
     }
     let field = format!("{prefix}age");
     for entry in list_of_maps(&field, get(branch, "age"))? {
-        let recipient = get(entry, "recipient")
-            .map(|v| weak_string(&field, v))
-            .transpose()?
-            .unwrap_or_default();
-        let enc = get(entry, "enc")
-            .map(|v| weak_string(&field, v))
-            .transpose()?
-            .unwrap_or_default();
+        let recipient = get(entry, "recipient").map(|v| weak_string(&field, v)).transpose()?.unwrap_or_default();
+        let enc = get(entry, "enc").map(|v| weak_string(&field, v)).transpose()?.unwrap_or_default();
         group.keys.push(MasterKey::Age(AgeKey { recipient, enc }));
     }
     Ok(group)
@@ -313,16 +273,10 @@ impl Metadata {
 
     /// Reads the metadata map (already unflattened for dotenv/INI).
     pub fn from_branch(branch: &Branch) -> Result<Self, MetadataError> {
-        let last_modified_text = get(branch, "lastmodified")
-            .map(|v| weak_string("lastmodified", v))
-            .transpose()?
-            .unwrap_or_default();
-        let last_modified = GoTime::parse_rfc3339(&last_modified_text).ok_or_else(|| {
-            field_err(
-                "lastmodified",
-                format!("{last_modified_text:?} is not an RFC 3339 time"),
-            )
-        })?;
+        let last_modified_text =
+            get(branch, "lastmodified").map(|v| weak_string("lastmodified", v)).transpose()?.unwrap_or_default();
+        let last_modified = GoTime::parse_rfc3339(&last_modified_text)
+            .ok_or_else(|| field_err("lastmodified", format!("{last_modified_text:?} is not an RFC 3339 time")))?;
 
         let flat = parse_group("", branch)?;
         let key_groups = if !flat.keys.is_empty() {
@@ -356,19 +310,13 @@ impl Metadata {
                 .transpose()?
                 .unwrap_or(0),
             last_modified,
-            mac: get(branch, "mac")
-                .map(|v| weak_string("mac", v))
-                .transpose()?
-                .unwrap_or_default(),
+            mac: get(branch, "mac").map(|v| weak_string("mac", v)).transpose()?.unwrap_or_default(),
             rule,
             mac_only_encrypted: get(branch, "mac_only_encrypted")
                 .map(|v| weak_bool("mac_only_encrypted", v))
                 .transpose()?
                 .unwrap_or(false),
-            version: get(branch, "version")
-                .map(|v| weak_string("version", v))
-                .transpose()?
-                .unwrap_or_default(),
+            version: get(branch, "version").map(|v| weak_string("version", v)).transpose()?.unwrap_or_default(),
         })
     }
 
@@ -390,22 +338,13 @@ impl Metadata {
                 .collect();
             out.push(("key_groups".to_owned(), Value::List(groups)));
         }
-        out.push((
-            "lastmodified".to_owned(),
-            str_value(&self.last_modified.rfc3339()),
-        ));
+        out.push(("lastmodified".to_owned(), str_value(&self.last_modified.rfc3339())));
         out.push(("mac".to_owned(), str_value(&self.mac)));
         if self.mac_only_encrypted {
-            out.push((
-                "mac_only_encrypted".to_owned(),
-                Value::Scalar(Scalar::Bool(true)),
-            ));
+            out.push(("mac_only_encrypted".to_owned(), Value::Scalar(Scalar::Bool(true))));
         }
         if self.shamir_threshold != 0 {
-            out.push((
-                "shamir_threshold".to_owned(),
-                Value::Scalar(Scalar::Int(self.shamir_threshold as i64)),
-            ));
+            out.push(("shamir_threshold".to_owned(), Value::Scalar(Scalar::Int(self.shamir_threshold as i64))));
         }
         if let Some(rule) = &self.rule {
             let (field, value) = rule.field();
@@ -427,14 +366,8 @@ fn group_fields(group: &KeyGroup, in_key_groups: bool, out: &mut Vec<(String, Va
         .iter()
         .filter_map(|k| match k {
             MasterKey::Age(a) => Some(Element::Value(Value::Map(vec![
-                Item::Pair {
-                    key: Key::from("enc"),
-                    value: Value::str(&a.enc),
-                },
-                Item::Pair {
-                    key: Key::from("recipient"),
-                    value: Value::str(&a.recipient),
-                },
+                Item::Pair { key: Key::from("enc"), value: Value::str(&a.enc) },
+                Item::Pair { key: Key::from("recipient"), value: Value::str(&a.recipient) },
             ]))),
             MasterKey::Other(_) => None,
         })
@@ -461,27 +394,15 @@ fn group_fields(group: &KeyGroup, in_key_groups: bool, out: &mut Vec<(String, Va
 
 fn sorted(mut fields: Vec<(String, Value)>) -> Branch {
     fields.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    fields
-        .into_iter()
-        .map(|(k, v)| Item::Pair {
-            key: Key::Str(k),
-            value: v,
-        })
-        .collect()
+    fields.into_iter().map(|(k, v)| Item::Pair { key: Key::Str(k), value: v }).collect()
 }
 
 fn sort_branch(branch: Branch) -> Branch {
     let fields = branch
         .into_iter()
         .filter_map(|i| match i {
-            Item::Pair {
-                key: Key::Str(k),
-                value: Value::Map(m),
-            } => Some((k, Value::Map(sort_branch(m)))),
-            Item::Pair {
-                key: Key::Str(k),
-                value,
-            } => Some((k, value)),
+            Item::Pair { key: Key::Str(k), value: Value::Map(m) } => Some((k, Value::Map(sort_branch(m)))),
+            Item::Pair { key: Key::Str(k), value } => Some((k, value)),
             _ => None,
         })
         .collect();
@@ -596,31 +517,21 @@ pub fn unflatten(items: Vec<(String, Value)>) -> Result<Branch, MetadataError> {
             };
         }
         if node.value.is_some() {
-            return Err(MetadataError::Unflatten {
-                key,
-                message: "Duplicate value".into(),
-            });
+            return Err(MetadataError::Unflatten { key, message: "Duplicate value".into() });
         }
         node.value = Some(value);
     }
     match convert(root)? {
         Value::Map(m) => Ok(m),
-        _ => Err(MetadataError::Unflatten {
-            key: String::new(),
-            message: "Internal error: cannot find root".into(),
-        }),
+        _ => Err(MetadataError::Unflatten { key: String::new(), message: "Internal error: cannot find root".into() }),
     }
 }
 
 fn convert(node: Node) -> Result<Value, MetadataError> {
-    let kinds = usize::from(node.value.is_some())
-        + usize::from(!node.keys.is_empty())
-        + usize::from(!node.indices.is_empty());
+    let kinds =
+        usize::from(node.value.is_some()) + usize::from(!node.keys.is_empty()) + usize::from(!node.indices.is_empty());
     if kinds > 1 {
-        return Err(MetadataError::Unflatten {
-            key: String::new(),
-            message: "Type mismatch".into(),
-        });
+        return Err(MetadataError::Unflatten { key: String::new(), message: "Type mismatch".into() });
     }
     if let Some(v) = node.value {
         return Ok(v);
@@ -632,12 +543,7 @@ fn convert(node: Node) -> Result<Value, MetadataError> {
         let items = node
             .keys
             .into_iter()
-            .map(|(k, n)| {
-                Ok(Item::Pair {
-                    key: Key::Str(k),
-                    value: convert(n)?,
-                })
-            })
+            .map(|(k, n)| Ok(Item::Pair { key: Key::Str(k), value: convert(n)? }))
             .collect::<Result<_, MetadataError>>()?;
         return Ok(Value::Map(items));
     }
@@ -648,11 +554,8 @@ fn convert(node: Node) -> Result<Value, MetadataError> {
             message: format!("Incomplete list of {count} entries"),
         });
     }
-    let elements = node
-        .indices
-        .into_values()
-        .map(|n| Ok(Element::Value(convert(n)?)))
-        .collect::<Result<_, MetadataError>>()?;
+    let elements =
+        node.indices.into_values().map(|n| Ok(Element::Value(convert(n)?))).collect::<Result<_, MetadataError>>()?;
     Ok(Value::List(elements))
 }
 
@@ -671,10 +574,7 @@ mod tests {
     fn sample() -> Metadata {
         let mut m = Metadata::new(
             vec![KeyGroup {
-                keys: vec![MasterKey::Age(AgeKey {
-                    recipient: "age1abc".into(),
-                    enc: "-----BEGIN\nx\n".into(),
-                })],
+                keys: vec![MasterKey::Age(AgeKey { recipient: "age1abc".into(), enc: "-----BEGIN\nx\n".into() })],
             }],
             0,
             Some(Selection::default_rule()),
@@ -689,41 +589,20 @@ mod tests {
     fn writes_sorted_313_layout() {
         let branch = sample().to_branch();
         let keys: Vec<&str> = pairs(&branch).map(|(k, _)| k).collect();
-        assert_eq!(
-            keys,
-            [
-                "age",
-                "lastmodified",
-                "mac",
-                "unencrypted_suffix",
-                "version"
-            ]
-        );
-        let Some(Value::List(age)) = get(&branch, "age") else {
-            panic!("age list")
-        };
-        let Element::Value(Value::Map(entry)) = &age[0] else {
-            panic!("entry")
-        };
+        assert_eq!(keys, ["age", "lastmodified", "mac", "unencrypted_suffix", "version"]);
+        let Some(Value::List(age)) = get(&branch, "age") else { panic!("age list") };
+        let Element::Value(Value::Map(entry)) = &age[0] else { panic!("entry") };
         let fields: Vec<&str> = pairs(entry).map(|(k, _)| k).collect();
         assert_eq!(fields, ["enc", "recipient"]);
-        assert_eq!(
-            text(get(&branch, "lastmodified").unwrap()),
-            "2026-11-23T21:29:33Z"
-        );
+        assert_eq!(text(get(&branch, "lastmodified").unwrap()), "2026-11-23T21:29:33Z");
     }
 
     #[test]
     fn reads_back_and_defaults_rule() {
         let mut branch = sample().to_branch();
-        branch.retain(
-            |i| !matches!(i, Item::Pair { key: Key::Str(k), .. } if k == "unencrypted_suffix"),
-        );
+        branch.retain(|i| !matches!(i, Item::Pair { key: Key::Str(k), .. } if k == "unencrypted_suffix"));
         let m = Metadata::from_branch(&branch).unwrap();
-        assert_eq!(
-            m.rule.as_ref().unwrap().field(),
-            ("unencrypted_suffix", "_unencrypted")
-        );
+        assert_eq!(m.rule.as_ref().unwrap().field(), ("unencrypted_suffix", "_unencrypted"));
         assert_eq!(m.key_groups.len(), 1);
         assert_eq!(m.master_keys().next().unwrap().describe(), "age1abc");
     }
@@ -731,42 +610,24 @@ mod tests {
     #[test]
     fn weak_typing_and_errors() {
         let mut branch = sample().to_branch();
-        branch.push(Item::Pair {
-            key: "shamir_threshold".into(),
-            value: Value::str("2"),
-        });
-        branch.push(Item::Pair {
-            key: "mac_only_encrypted".into(),
-            value: Value::str("true"),
-        });
+        branch.push(Item::Pair { key: "shamir_threshold".into(), value: Value::str("2") });
+        branch.push(Item::Pair { key: "mac_only_encrypted".into(), value: Value::str("true") });
         let m = Metadata::from_branch(&branch).unwrap();
         assert_eq!(m.shamir_threshold, 2);
         assert!(m.mac_only_encrypted);
 
-        let no_keys: Branch = vec![Item::Pair {
-            key: "lastmodified".into(),
-            value: Value::str("2026-11-23T21:29:33Z"),
-        }];
-        assert!(matches!(
-            Metadata::from_branch(&no_keys),
-            Err(MetadataError::NoKeys)
-        ));
+        let no_keys: Branch =
+            vec![Item::Pair { key: "lastmodified".into(), value: Value::str("2026-11-23T21:29:33Z") }];
+        assert!(matches!(Metadata::from_branch(&no_keys), Err(MetadataError::NoKeys)));
         let mut bad_time = sample().to_branch();
         for item in &mut bad_time {
-            if let Item::Pair {
-                key: Key::Str(k),
-                value,
-            } = item
-            {
+            if let Item::Pair { key: Key::Str(k), value } = item {
                 if k == "lastmodified" {
                     *value = Value::str("yesterday");
                 }
             }
         }
-        assert!(matches!(
-            Metadata::from_branch(&bad_time),
-            Err(MetadataError::Field { .. })
-        ));
+        assert!(matches!(Metadata::from_branch(&bad_time), Err(MetadataError::Field { .. })));
     }
 
     #[test]
@@ -785,10 +646,7 @@ mod tests {
                 "sops_version"
             ]
         );
-        let unprefixed = flat
-            .into_iter()
-            .map(|(k, v)| (k["sops_".len()..].to_owned(), v))
-            .collect();
+        let unprefixed = flat.into_iter().map(|(k, v)| (k["sops_".len()..].to_owned(), v)).collect();
         let back = unflatten(unprefixed).unwrap();
         let m = Metadata::from_branch(&back).unwrap();
         assert_eq!(m.master_keys().next().unwrap().describe(), "age1abc");

@@ -14,3 +14,4 @@ pub mod scalar;
 pub mod store;
 pub mod tree;
 pub mod value;
+pub mod yaml;

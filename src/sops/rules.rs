@@ -38,11 +38,7 @@ pub enum RuleError {
     )]
     Conflict,
     #[error("invalid {field} {pattern:?}: {message}")]
-    BadRegex {
-        field: &'static str,
-        pattern: String,
-        message: String,
-    },
+    BadRegex { field: &'static str, pattern: String, message: String },
     #[error("unknown selection rule {0:?}")]
     Unknown(String),
 }
@@ -62,20 +58,14 @@ impl Selection {
             "encrypted_suffix" => Selection::EncryptedSuffix(value.to_owned()),
             "unencrypted_regex" => Selection::UnencryptedRegex(regex("unencrypted_regex")?),
             "encrypted_regex" => Selection::EncryptedRegex(regex("encrypted_regex")?),
-            "unencrypted_comment_regex" => {
-                Selection::UnencryptedCommentRegex(regex("unencrypted_comment_regex")?)
-            }
-            "encrypted_comment_regex" => {
-                Selection::EncryptedCommentRegex(regex("encrypted_comment_regex")?)
-            }
+            "unencrypted_comment_regex" => Selection::UnencryptedCommentRegex(regex("unencrypted_comment_regex")?),
+            "encrypted_comment_regex" => Selection::EncryptedCommentRegex(regex("encrypted_comment_regex")?),
             other => return Err(RuleError::Unknown(other.to_owned())),
         })
     }
 
     /// Picks at most one rule out of `(field, value)` pairs; empty values count as unset.
-    pub fn from_fields<'a>(
-        fields: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Option<Self>, RuleError> {
+    pub fn from_fields<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Option<Self>, RuleError> {
         let mut chosen = None;
         for (field, value) in fields {
             if value.is_empty() {
@@ -150,21 +140,14 @@ impl CommentStack {
 
 /// `shouldBeEncrypted`: `path` holds every key from the root to the leaf; `is_comment` is true
 /// when the leaf is itself a comment (the last comment of the innermost level).
-pub fn should_encrypt(
-    rule: Option<&Selection>,
-    path: &[&str],
-    comments: &CommentStack,
-    is_comment: bool,
-) -> bool {
+pub fn should_encrypt(rule: Option<&Selection>, path: &[&str], comments: &CommentStack, is_comment: bool) -> bool {
     let Some(rule) = rule else { return true };
     match rule {
         Selection::UnencryptedSuffix(s) => !path.iter().any(|p| p.ends_with(s.as_str())),
         Selection::EncryptedSuffix(s) => path.iter().any(|p| p.ends_with(s.as_str())),
         Selection::UnencryptedRegex(r) => !path.iter().any(|p| r.is_match(p)),
         Selection::EncryptedRegex(r) => path.iter().any(|p| r.is_match(p)),
-        Selection::UnencryptedCommentRegex(r) => {
-            !comments.levels.iter().flatten().any(|c| r.is_match(c))
-        }
+        Selection::UnencryptedCommentRegex(r) => !comments.levels.iter().flatten().any(|c| r.is_match(c)),
         Selection::EncryptedCommentRegex(r) => {
             let last_level = comments.levels.len().saturating_sub(1);
             comments.levels.iter().enumerate().any(|(i, level)| {
@@ -183,41 +166,18 @@ mod tests {
     use super::*;
 
     fn stack(levels: &[&[&str]]) -> CommentStack {
-        CommentStack {
-            levels: levels
-                .iter()
-                .map(|l| l.iter().map(|s| s.to_string()).collect())
-                .collect(),
-        }
+        CommentStack { levels: levels.iter().map(|l| l.iter().map(|s| s.to_string()).collect()).collect() }
     }
 
     #[test]
     fn path_rules_look_at_every_component() {
         let none = CommentStack::default();
         let rule = Selection::from_field("encrypted_regex", "^data$").unwrap();
-        assert!(should_encrypt(
-            Some(&rule),
-            &["data", "password"],
-            &none,
-            false
-        ));
-        assert!(!should_encrypt(
-            Some(&rule),
-            &["metadata", "name"],
-            &none,
-            false
-        ));
-        assert!(
-            !should_encrypt(Some(&rule), &[], &none, true),
-            "top-level comments stay clear"
-        );
+        assert!(should_encrypt(Some(&rule), &["data", "password"], &none, false));
+        assert!(!should_encrypt(Some(&rule), &["metadata", "name"], &none, false));
+        assert!(!should_encrypt(Some(&rule), &[], &none, true), "top-level comments stay clear");
         let rule = Selection::default_rule();
-        assert!(!should_encrypt(
-            Some(&rule),
-            &["a_unencrypted", "b"],
-            &none,
-            false
-        ));
+        assert!(!should_encrypt(Some(&rule), &["a_unencrypted", "b"], &none, false));
         assert!(should_encrypt(Some(&rule), &["a", "b"], &none, false));
         assert!(should_encrypt(None, &[], &none, true));
     }
@@ -225,52 +185,20 @@ mod tests {
     #[test]
     fn comment_rules() {
         let rule = Selection::from_field("encrypted_comment_regex", "sops:enc").unwrap();
-        assert!(should_encrypt(
-            Some(&rule),
-            &["k"],
-            &stack(&[&[" sops:enc"]]),
-            false
-        ));
-        assert!(!should_encrypt(
-            Some(&rule),
-            &["k"],
-            &stack(&[&[" other"]]),
-            false
-        ));
+        assert!(should_encrypt(Some(&rule), &["k"], &stack(&[&[" sops:enc"]]), false));
+        assert!(!should_encrypt(Some(&rule), &["k"], &stack(&[&[" other"]]), false));
         // The marker itself is not encrypted, but a comment after it is.
-        assert!(!should_encrypt(
-            Some(&rule),
-            &[],
-            &stack(&[&[" sops:enc"]]),
-            true
-        ));
-        assert!(should_encrypt(
-            Some(&rule),
-            &[],
-            &stack(&[&[" sops:enc", " next"]]),
-            true
-        ));
+        assert!(!should_encrypt(Some(&rule), &[], &stack(&[&[" sops:enc"]]), true));
+        assert!(should_encrypt(Some(&rule), &[], &stack(&[&[" sops:enc", " next"]]), true));
         let rule = Selection::from_field("unencrypted_comment_regex", "plain").unwrap();
-        assert!(!should_encrypt(
-            Some(&rule),
-            &["k"],
-            &stack(&[&[" plain"], &[]]),
-            false
-        ));
+        assert!(!should_encrypt(Some(&rule), &["k"], &stack(&[&[" plain"], &[]]), false));
     }
 
     #[test]
     fn at_most_one_rule() {
         let two = Selection::from_fields([("encrypted_regex", "a"), ("unencrypted_suffix", "_x")]);
         assert!(matches!(two, Err(RuleError::Conflict)));
-        assert!(
-            Selection::from_fields([("encrypted_regex", ""), ("unencrypted_suffix", "")])
-                .unwrap()
-                .is_none()
-        );
-        assert!(matches!(
-            Selection::from_field("encrypted_regex", "("),
-            Err(RuleError::BadRegex { .. })
-        ));
+        assert!(Selection::from_fields([("encrypted_regex", ""), ("unencrypted_suffix", "")]).unwrap().is_none());
+        assert!(matches!(Selection::from_field("encrypted_regex", "("), Err(RuleError::BadRegex { .. })));
     }
 }

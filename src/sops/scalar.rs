@@ -43,16 +43,10 @@ pub fn from_plaintext(tag: &str, bytes: SecretBytes) -> Result<Scalar, ScalarErr
     Ok(match tag {
         "str" => Scalar::Str(bytes),
         "bytes" => Scalar::Bytes(bytes),
-        "int" => Scalar::Int(
-            text()?
-                .parse()
-                .map_err(|_| ScalarError::Parse { tag: "int" })?,
-        ),
+        "int" => Scalar::Int(text()?.parse().map_err(|_| ScalarError::Parse { tag: "int" })?),
         "float" => Scalar::Float(parse_float(text()?).ok_or(ScalarError::Parse { tag: "float" })?),
         "bool" => Scalar::Bool(parse_bool(text()?).ok_or(ScalarError::Parse { tag: "bool" })?),
-        "time" => {
-            Scalar::Time(GoTime::parse_rfc3339(text()?).ok_or(ScalarError::Parse { tag: "time" })?)
-        }
+        "time" => Scalar::Time(GoTime::parse_rfc3339(text()?).ok_or(ScalarError::Parse { tag: "time" })?),
         other => return Err(ScalarError::UnknownType(other.to_owned())),
     })
 }
@@ -85,19 +79,12 @@ pub fn parse_float(s: &str) -> Option<f64> {
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     let lower = body.to_ascii_lowercase();
     if lower == "inf" || lower == "infinity" {
-        return Some(if s.starts_with('-') {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        });
+        return Some(if s.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
     }
     if lower == "nan" {
         return (body.len() == s.len()).then_some(f64::NAN);
     }
-    if !body
-        .bytes()
-        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
-    {
+    if !body.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
         return None;
     }
     let value: f64 = s.parse().ok()?;
@@ -252,15 +239,9 @@ mod tests {
     fn plaintext_forms() {
         assert_eq!(&*plaintext(&Scalar::Bool(true)).unwrap(), b"True");
         assert_eq!(&*plaintext(&Scalar::Int(-42)).unwrap(), b"-42");
-        assert_eq!(
-            plaintext(&Scalar::Uint(u64::MAX)).err(),
-            Some(ScalarError::Unsupported("uint64"))
-        );
+        assert_eq!(plaintext(&Scalar::Uint(u64::MAX)).err(), Some(ScalarError::Unsupported("uint64")));
         let t = GoTime::parse_yaml("2024-01-02").unwrap();
-        assert_eq!(
-            &*plaintext(&Scalar::Time(t)).unwrap(),
-            b"2024-01-02T00:00:00Z"
-        );
+        assert_eq!(&*plaintext(&Scalar::Time(t)).unwrap(), b"2024-01-02T00:00:00Z");
     }
 
     #[test]
@@ -274,15 +255,9 @@ mod tests {
                 _ => Scalar::str("x"),
             };
             let bytes = SecretBytes::from_slice(&plaintext(&sample).unwrap());
-            assert!(
-                from_plaintext(tag, bytes).unwrap().same_as(&sample),
-                "{tag}"
-            );
+            assert!(from_plaintext(tag, bytes).unwrap().same_as(&sample), "{tag}");
         }
-        assert!(matches!(
-            from_plaintext("weird", SecretBytes::default()),
-            Err(ScalarError::UnknownType(_))
-        ));
+        assert!(matches!(from_plaintext("weird", SecretBytes::default()), Err(ScalarError::UnknownType(_))));
         assert_eq!(parse_bool("T"), Some(true));
         assert_eq!(parse_bool("yes"), None);
         assert_eq!(parse_float("+Inf"), Some(f64::INFINITY));

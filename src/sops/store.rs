@@ -80,11 +80,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_input: 64 << 20,
-            max_depth: 256,
-            max_nodes: 4_000_000,
-        }
+        Self { max_input: 64 << 20, max_depth: 256, max_nodes: 4_000_000 }
     }
 }
 
@@ -92,11 +88,7 @@ impl Default for Limits {
 pub enum StoreError {
     /// The input could not be parsed; `at` is a line (and column) when known.
     #[error("Error unmarshalling input {format}{}: {message}", at.as_ref().map(|a| format!(" at {a}")).unwrap_or_default())]
-    Parse {
-        format: &'static str,
-        at: Option<String>,
-        message: String,
-    },
+    Parse { format: &'static str, at: Option<String>, message: String },
     #[error("Error dumping file: {0}")]
     Emit(String),
     #[error("input is {size} bytes, more than the limit of {limit} bytes")]
@@ -121,11 +113,7 @@ impl StoreError {
     }
 
     pub fn parse(format: &'static str, at: Option<String>, message: impl Into<String>) -> Self {
-        StoreError::Parse {
-            format,
-            at,
-            message: message.into(),
-        }
+        StoreError::Parse { format, at, message: message.into() }
     }
 }
 
@@ -165,9 +153,7 @@ pub trait Store: Send + Sync {
             return false;
         };
         first.iter().any(|item| match item {
-            Item::Pair {
-                key: Key::Str(k), ..
-            } => match self.metadata_layout() {
+            Item::Pair { key: Key::Str(k), .. } => match self.metadata_layout() {
                 MetadataLayout::FlattenFull => k.starts_with(FLAT_PREFIX),
                 _ => k == SOPS_KEY,
             },
@@ -190,10 +176,7 @@ pub enum MetadataLayout {
 const FLAT_PREFIX: &str = "sops_";
 
 /// Takes the metadata out of parsed documents (`stores.ExtractMetadata`).
-pub fn extract_metadata(
-    mut docs: Vec<Branch>,
-    layout: MetadataLayout,
-) -> Result<(Vec<Branch>, Metadata), StoreError> {
+pub fn extract_metadata(mut docs: Vec<Branch>, layout: MetadataLayout) -> Result<(Vec<Branch>, Metadata), StoreError> {
     let mut found: Option<Branch> = None;
     match layout {
         MetadataLayout::Nested | MetadataLayout::FlattenBelowTop => {
@@ -202,10 +185,7 @@ pub fn extract_metadata(
                 let mut kept = Vec::with_capacity(doc.len());
                 for item in doc.drain(..) {
                     match item {
-                        Item::Pair {
-                            key: Key::Str(k),
-                            value,
-                        } if k == SOPS_KEY => {
+                        Item::Pair { key: Key::Str(k), value } if k == SOPS_KEY => {
                             if index == 0 {
                                 if found.is_some() {
                                     return Err(MetadataError::Duplicate.into());
@@ -228,10 +208,7 @@ pub fn extract_metadata(
                 let mut kept = Vec::with_capacity(first.len());
                 for item in first.drain(..) {
                     match item {
-                        Item::Pair {
-                            key: Key::Str(k),
-                            value,
-                        } if k.starts_with(FLAT_PREFIX) => {
+                        Item::Pair { key: Key::Str(k), value } if k.starts_with(FLAT_PREFIX) => {
                             flat.push((k[FLAT_PREFIX.len()..].to_owned(), value));
                         }
                         other => kept.push(other),
@@ -239,14 +216,7 @@ pub fn extract_metadata(
                 }
                 *first = kept;
                 if !flat.is_empty() {
-                    found = Some(
-                        flat.into_iter()
-                            .map(|(k, v)| Item::Pair {
-                                key: Key::Str(k),
-                                value: v,
-                            })
-                            .collect(),
-                    );
+                    found = Some(flat.into_iter().map(|(k, v)| Item::Pair { key: Key::Str(k), value: v }).collect());
                 }
             }
         }
@@ -259,17 +229,9 @@ pub fn extract_metadata(
             let items = raw
                 .into_iter()
                 .filter_map(|item| match item {
-                    Item::Pair {
-                        key: Key::Str(k),
-                        value,
-                    } => Some((
-                        k,
-                        if unescape {
-                            unescape_newlines(value)
-                        } else {
-                            value
-                        },
-                    )),
+                    Item::Pair { key: Key::Str(k), value } => {
+                        Some((k, if unescape { unescape_newlines(value) } else { value }))
+                    }
                     _ => None,
                 })
                 .collect();
@@ -292,45 +254,26 @@ fn unescape_newlines(value: Value) -> Value {
 
 /// Puts the metadata into documents to be written (`stores.SerializeMetadata`): appended to
 /// every document, as sops does for multi-document YAML.
-pub fn embed_metadata(
-    docs: &[Branch],
-    meta: &Metadata,
-    layout: MetadataLayout,
-) -> Result<Vec<Branch>, StoreError> {
+pub fn embed_metadata(docs: &[Branch], meta: &Metadata, layout: MetadataLayout) -> Result<Vec<Branch>, StoreError> {
     let tree = meta.to_branch();
     let extra: Vec<Item> = match layout {
-        MetadataLayout::Nested => vec![Item::Pair {
-            key: Key::Str(SOPS_KEY.to_owned()),
-            value: Value::Map(tree),
-        }],
+        MetadataLayout::Nested => vec![Item::Pair { key: Key::Str(SOPS_KEY.to_owned()), value: Value::Map(tree) }],
         MetadataLayout::FlattenBelowTop => {
             let flat = metadata::flatten(&tree, "")?
                 .into_iter()
-                .map(|(k, v)| Item::Pair {
-                    key: Key::Str(k),
-                    value: escape_newlines(v),
-                })
+                .map(|(k, v)| Item::Pair { key: Key::Str(k), value: escape_newlines(v) })
                 .collect();
-            vec![Item::Pair {
-                key: Key::Str(SOPS_KEY.to_owned()),
-                value: Value::Map(flat),
-            }]
+            vec![Item::Pair { key: Key::Str(SOPS_KEY.to_owned()), value: Value::Map(flat) }]
         }
         MetadataLayout::FlattenFull => metadata::flatten(&tree, FLAT_PREFIX)?
             .into_iter()
-            .map(|(k, v)| Item::Pair {
-                key: Key::Str(k),
-                value: v,
-            })
+            .map(|(k, v)| Item::Pair { key: Key::Str(k), value: v })
             .collect(),
     };
     let mut out = Vec::with_capacity(docs.len());
     for doc in docs {
         for item in doc {
-            if let Item::Pair {
-                key: Key::Str(k), ..
-            } = item
-            {
+            if let Item::Pair { key: Key::Str(k), .. } = item {
                 let reserved = match layout {
                     MetadataLayout::FlattenFull => k.starts_with(FLAT_PREFIX),
                     _ => k == SOPS_KEY,
@@ -360,10 +303,7 @@ fn escape_newlines(value: Value) -> Value {
 /// Checks an input against the size limit before any parsing.
 pub fn check_size(input: &[u8], limits: &Limits) -> Result<(), StoreError> {
     if input.len() > limits.max_input {
-        return Err(StoreError::TooLarge {
-            size: input.len(),
-            limit: limits.max_input,
-        });
+        return Err(StoreError::TooLarge { size: input.len(), limit: limits.max_input });
     }
     Ok(())
 }

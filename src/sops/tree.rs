@@ -59,10 +59,7 @@ pub struct Comment {
 
 impl Comment {
     pub fn new(text: impl Into<SecretBytes>) -> Self {
-        Self {
-            text: text.into(),
-            inline: false,
-        }
+        Self { text: text.into(), inline: false }
     }
 }
 
@@ -163,9 +160,7 @@ impl Value {
 pub fn branches_equal(a: &[Item], b: &[Item]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| match (x, y) {
-            (Item::Pair { key: k1, value: v1 }, Item::Pair { key: k2, value: v2 }) => {
-                k1 == k2 && v1.same_as(v2)
-            }
+            (Item::Pair { key: k1, value: v1 }, Item::Pair { key: k2, value: v2 }) => k1 == k2 && v1.same_as(v2),
             (Item::Comment(x), Item::Comment(y)) => x.text == y.text,
             _ => false,
         })
@@ -174,10 +169,7 @@ pub fn branches_equal(a: &[Item], b: &[Item]) -> bool {
 /// Looks a key up in a map.
 pub fn get<'a>(branch: &'a [Item], key: &str) -> Option<&'a Value> {
     branch.iter().find_map(|item| match item {
-        Item::Pair {
-            key: Key::Str(k),
-            value,
-        } if k == key => Some(value),
+        Item::Pair { key: Key::Str(k), value } if k == key => Some(value),
         _ => None,
     })
 }
@@ -226,10 +218,7 @@ mod tests {
     fn debug_never_prints_values() {
         let doc: Branch = vec![
             Item::Comment(Comment::new("canary-comment")),
-            Item::Pair {
-                key: "password".into(),
-                value: Value::str("canary-value"),
-            },
+            Item::Pair { key: "password".into(), value: Value::str("canary-value") },
         ];
         let shown = format!("{:?}", Value::Map(doc));
         assert!(!shown.contains("canary"), "{shown}");
@@ -238,19 +227,11 @@ mod tests {
 
     #[test]
     fn equality_is_structural() {
-        let a = Value::List(vec![
-            Element::Value(Value::str("x")),
-            Element::Comment(Comment::new("c")),
-        ]);
+        let a = Value::List(vec![Element::Value(Value::str("x")), Element::Comment(Comment::new("c"))]);
         let b = a.clone();
         assert!(a.same_as(&b));
-        let c = Value::List(vec![
-            Element::Value(Value::str("y")),
-            Element::Comment(Comment::new("c")),
-        ]);
+        let c = Value::List(vec![Element::Value(Value::str("y")), Element::Comment(Comment::new("c"))]);
         assert!(!a.same_as(&c));
-        assert!(
-            Value::Scalar(Scalar::Float(f64::NAN)).same_as(&Value::Scalar(Scalar::Float(f64::NAN)))
-        );
+        assert!(Value::Scalar(Scalar::Float(f64::NAN)).same_as(&Value::Scalar(Scalar::Float(f64::NAN))));
     }
 }

@@ -66,12 +66,7 @@ fn split_fields(s: &str) -> Option<[&str; 4]> {
     let type_at = rest[..close].rfind(",type:")?;
     let tag_at = rest[..type_at].rfind(",tag:")?;
     let iv_at = rest[..tag_at].rfind(",iv:")?;
-    let fields = [
-        &rest[..iv_at],
-        &rest[iv_at + 4..tag_at],
-        &rest[tag_at + 5..type_at],
-        &rest[type_at + 6..close],
-    ];
+    let fields = [&rest[..iv_at], &rest[iv_at + 4..tag_at], &rest[tag_at + 5..type_at], &rest[type_at + 6..close]];
     fields.iter().all(|f| !f.is_empty()).then_some(fields)
 }
 
@@ -79,9 +74,7 @@ fn split_fields(s: &str) -> Option<[&str; 4]> {
 pub fn parse(s: &str) -> Result<Envelope<'_>, ValueError> {
     let [data, iv, tag, kind] = split_fields(s).ok_or(ValueError::NotEnvelope)?;
     Ok(Envelope {
-        data: GO_STD
-            .decode(data)
-            .map_err(|_| ValueError::Base64("data"))?,
+        data: GO_STD.decode(data).map_err(|_| ValueError::Base64("data"))?,
         iv: GO_STD.decode(iv).map_err(|_| ValueError::Base64("iv"))?,
         tag: GO_STD.decode(tag).map_err(|_| ValueError::Base64("tag"))?,
         kind,
@@ -91,12 +84,7 @@ pub fn parse(s: &str) -> Result<Envelope<'_>, ValueError> {
 /// Writes an envelope.
 pub fn format(data: &[u8], iv: &[u8], tag: &[u8], kind: &str) -> String {
     let e = &base64::engine::general_purpose::STANDARD;
-    format!(
-        "{PREFIX}{},iv:{},tag:{},type:{kind}]",
-        e.encode(data),
-        e.encode(iv),
-        e.encode(tag)
-    )
+    format!("{PREFIX}{},iv:{},tag:{},type:{kind}]", e.encode(data), e.encode(iv), e.encode(tag))
 }
 
 /// AES-GCM for the values of one file, with the IV stash.
@@ -118,18 +106,12 @@ fn fingerprint(kind: &str, plain: &[u8], aad: &[u8]) -> [u8; 32] {
 
 impl ValueCipher {
     pub fn new(key: &DataKey) -> Self {
-        Self {
-            aead: SopsCipher::new(key),
-            stash: Mutex::new(HashMap::new()),
-        }
+        Self { aead: SopsCipher::new(key), stash: Mutex::new(HashMap::new()) }
     }
 
     /// A cipher for a new key that reuses the IVs `previous` saw (sops `rotate`).
     pub fn with_stash_of(key: &DataKey, previous: ValueCipher) -> Self {
-        Self {
-            aead: SopsCipher::new(key),
-            stash: previous.stash,
-        }
+        Self { aead: SopsCipher::new(key), stash: previous.stash }
     }
 
     /// Encrypts a value; empty strings stay empty (returns `None`).
@@ -152,24 +134,15 @@ impl ValueCipher {
 
     /// Decrypts an envelope to its plaintext bytes and type tag. `""` decrypts to an empty
     /// string without being parsed.
-    pub fn decrypt_bytes<'a>(
-        &self,
-        envelope: &'a str,
-        aad: &str,
-    ) -> Result<(SecretBytes, &'a str), ValueError> {
+    pub fn decrypt_bytes<'a>(&self, envelope: &'a str, aad: &str) -> Result<(SecretBytes, &'a str), ValueError> {
         if envelope.is_empty() {
             return Ok((SecretBytes::default(), "str"));
         }
         let env = parse(envelope)?;
-        let plain = self
-            .aead
-            .open(&env.iv, &env.data, &env.tag, aad.as_bytes())?;
+        let plain = self.aead.open(&env.iv, &env.data, &env.tag, aad.as_bytes())?;
         if let Ok(iv) = <[u8; SOPS_IV_LEN]>::try_from(env.iv.as_slice()) {
             let stash_kind = if env.kind == "bytes" { "str" } else { env.kind };
-            self.stash
-                .lock()
-                .expect("stash lock")
-                .insert(fingerprint(stash_kind, plain.expose(), aad.as_bytes()), iv);
+            self.stash.lock().expect("stash lock").insert(fingerprint(stash_kind, plain.expose(), aad.as_bytes()), iv);
         }
         Ok((plain, env.kind))
     }
@@ -185,9 +158,7 @@ impl ValueCipher {
         if stash.is_empty() {
             return None;
         }
-        stash
-            .get(&fingerprint(kind, plain, aad.as_bytes()))
-            .copied()
+        stash.get(&fingerprint(kind, plain, aad.as_bytes())).copied()
     }
 }
 
@@ -200,27 +171,15 @@ mod tests {
     fn round_trip_and_iv_reuse() {
         let key = DataKey::generate();
         let cipher = ValueCipher::new(&key);
-        let enc = cipher
-            .encrypt(&Scalar::str("hunter2"), "app:password:")
-            .unwrap()
-            .unwrap();
+        let enc = cipher.encrypt(&Scalar::str("hunter2"), "app:password:").unwrap().unwrap();
         assert!(enc.starts_with(PREFIX) && enc.ends_with(",type:str]"));
-        let again = cipher
-            .encrypt(&Scalar::str("hunter2"), "app:password:")
-            .unwrap()
-            .unwrap();
+        let again = cipher.encrypt(&Scalar::str("hunter2"), "app:password:").unwrap().unwrap();
         assert_ne!(enc, again, "fresh IVs until the value has been decrypted");
         let value = cipher.decrypt(&enc, "app:password:").unwrap();
         assert!(value.same_as(&Scalar::str("hunter2")));
-        let reused = cipher
-            .encrypt(&Scalar::str("hunter2"), "app:password:")
-            .unwrap()
-            .unwrap();
+        let reused = cipher.encrypt(&Scalar::str("hunter2"), "app:password:").unwrap().unwrap();
         assert_eq!(enc, reused, "the stash reuses the IV of a decrypted value");
-        assert!(
-            cipher.decrypt(&enc, "app:other:").is_err(),
-            "AAD binds the path"
-        );
+        assert!(cipher.decrypt(&enc, "app:other:").is_err(), "AAD binds the path");
         assert!(cipher.encrypt(&Scalar::str(""), "a:").unwrap().is_none());
         assert!(cipher.decrypt("", "a:").unwrap().same_as(&Scalar::str("")));
     }
@@ -228,10 +187,7 @@ mod tests {
     #[test]
     fn parse_errors() {
         assert!(matches!(parse("hello"), Err(ValueError::NotEnvelope)));
-        assert!(matches!(
-            parse("ENC[AES256_GCM,data:,iv:a,tag:b,type:str]"),
-            Err(ValueError::NotEnvelope)
-        ));
+        assert!(matches!(parse("ENC[AES256_GCM,data:,iv:a,tag:b,type:str]"), Err(ValueError::NotEnvelope)));
         assert!(matches!(
             parse("ENC[AES256_GCM,data:!!!!,iv:AA==,tag:AA==,type:str]"),
             Err(ValueError::Base64("data"))
