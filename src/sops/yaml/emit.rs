@@ -1,0 +1,631 @@
+//! Documents → YAML text, laid out as go-yaml v3 lays out what sops gives it.
+//!
+//! Matching sops's output byte for byte is not required for compatibility (the MAC covers values,
+//! not layout), but it keeps diffs between sops- and sealops-written files small and lets tests
+//! compare `decrypt` outputs directly. The rules reproduced here (go-yaml v3 `encode.go` and
+//! `emitterc.go`):
+//!
+//! * indentation: a nested collection starts at the next multiple of the indent (default 4);
+//!   entries of a map that is a list item start right after `- `; block scalars indent their
+//!   content by the same rule; no line is ever wrapped;
+//! * strings are plain unless they would read back as another type (`"123"`, `"true"`, `""`),
+//!   are YAML 1.1 booleans (`"yes"`, `"y"`) or sexagesimal numbers, or contain characters plain
+//!   style cannot carry; then single quotes, or double quotes when single quotes cannot carry them
+//!   either; multi-line strings are literal blocks (`|`, `|-`, `|+`) when possible;
+//! * floats in Go's `%g` form (`1e+06`, `.inf`), times in RFC 3339, `null`, `true`;
+//! * comments: a run of comments before an entry is written above it, inline comments after the
+//!   value on its line, comments at the end of a map or list below its last entry.
+
+use std::fmt::Write;
+
+use base64::Engine;
+
+use super::resolve;
+use crate::sops::scalar;
+use crate::sops::store::StoreError;
+use crate::sops::tree::{Branch, Comment, Element, Item, Key, Scalar, Value};
+
+pub struct Emitter {
+    indent: usize,
+    out: String,
+}
+
+/// Where a collection is being written.
+#[derive(Clone, Copy)]
+enum Place {
+    /// After `key:`; the collection starts on the next line.
+    MapValue,
+    /// Right after `- `: the first entry goes on the same line.
+    ListItem,
+}
+
+impl Emitter {
+    pub fn new(indent: usize) -> Self {
+        Self { indent: indent.max(1), out: String::new() }
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    /// Writes documents separated by `---`, as go-yaml's encoder does for repeated `Encode`s.
+    pub fn documents(&mut self, docs: &[Branch]) -> Result<(), StoreError> {
+        for (i, doc) in docs.iter().enumerate() {
+            if i > 0 {
+                self.out.push_str("---\n");
+            }
+            self.document(doc)?;
+        }
+        Ok(())
+    }
+
+    fn document(&mut self, doc: &Branch) -> Result<(), StoreError> {
+        if !doc.iter().any(|i| matches!(i, Item::Pair { .. })) {
+            let comments: Vec<&Comment> = doc.iter().filter_map(as_comment).collect();
+            for c in comments {
+                self.comment_line(0, c);
+            }
+            self.out.push_str("{}\n");
+            return Ok(());
+        }
+        self.map_entries(doc, 0, None)
+    }
+
+    /// Writes a single value as its own document (`decrypt --extract`).
+    pub fn value(&mut self, value: &Value) -> Result<(), StoreError> {
+        match value {
+            Value::Map(m) if m.iter().any(|i| matches!(i, Item::Pair { .. })) => self.map_entries(m, 0, None),
+            Value::List(l) if l.iter().any(|e| matches!(e, Element::Value(_))) => self.list_entries(l, 0, None),
+            other => {
+                let text = self.inline_value(other, 0, None)?;
+                self.out.push_str(&text);
+                self.out.push('\n');
+                Ok(())
+            }
+        }
+    }
+
+    fn pad(&mut self, col: usize) {
+        self.out.extend(std::iter::repeat_n(' ', col));
+    }
+
+    fn comment_line(&mut self, col: usize, c: &Comment) {
+        self.pad(col);
+        self.out.push('#');
+        self.out.push_str(&String::from_utf8_lossy(c.text.expose()));
+        self.out.push('\n');
+    }
+
+    /// Indentation of a collection nested under something at `col` (go-yaml's
+    /// `increase_indent`: the next multiple of the indent).
+    fn nested(&self, col: usize) -> usize {
+        self.indent * ((col + self.indent) / self.indent)
+    }
+
+    /// Writes the entries of a non-empty map whose keys sit at `col`. With `first_inline`, the
+    /// first key continues the current line (after `- `) and the others go at `col`.
+    fn map_entries(&mut self, items: &[Item], col: usize, first_inline: Option<()>) -> Result<(), StoreError> {
+        let mut head: Vec<&Comment> = Vec::new();
+        let mut inline: Vec<&Comment> = Vec::new();
+        let mut first = first_inline.is_some();
+        for item in items {
+            match item {
+                Item::Comment(c) if c.inline => inline.push(c),
+                Item::Comment(c) => head.push(c),
+                Item::Pair { key, value } => {
+                    if !first {
+                        for c in head.drain(..) {
+                            self.comment_line(col, c);
+                        }
+                        self.pad(col);
+                    }
+                    first = false;
+                    self.key(key)?;
+                    self.out.push(':');
+                    self.pair_value(value, col, std::mem::take(&mut inline))?;
+                }
+            }
+        }
+        head.extend(inline);
+        for c in head {
+            self.comment_line(col, c);
+        }
+        Ok(())
+    }
+
+    fn key(&mut self, key: &Key) -> Result<(), StoreError> {
+        match key {
+            Key::Str(k) => {
+                let text = string_scalar(k.as_bytes(), true, 0, self.indent);
+                self.out.push_str(&text);
+            }
+            Key::Other { text, .. } => self.out.push_str(text),
+        }
+        Ok(())
+    }
+
+    /// The value after `key:` (the colon is written), then its line comments.
+    fn pair_value(&mut self, value: &Value, col: usize, inline: Vec<&Comment>) -> Result<(), StoreError> {
+        match value {
+            Value::Map(m) if has_pairs(m) => {
+                self.line_end(&inline, col);
+                let child = self.nested(col);
+                self.map_entries(m, child, None)
+            }
+            Value::List(l) if has_values(l) => {
+                self.line_end(&inline, col);
+                let child = self.nested(col);
+                self.list_entries(l, child, None)
+            }
+            other => {
+                self.out.push(' ');
+                let text = self.inline_value(other, self.nested(col), Some(Place::MapValue))?;
+                self.out.push_str(&text);
+                self.scalar_end(&text, &inline, col);
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the line of a value, with the first inline comment on it. Further inline comments
+    /// go on their own lines at `col`, which keeps them in the same map or list.
+    fn line_end(&mut self, inline: &[&Comment], col: usize) {
+        match inline.split_first() {
+            Some((first, rest)) => {
+                self.out.push_str(" #");
+                self.out.push_str(&String::from_utf8_lossy(first.text.expose()));
+                self.out.push('\n');
+                for c in rest {
+                    self.comment_line(col, c);
+                }
+            }
+            None => self.out.push('\n'),
+        }
+    }
+
+    fn scalar_end(&mut self, text: &str, inline: &[&Comment], col: usize) {
+        if text.ends_with('\n') {
+            // A block scalar already ended its lines; comments cannot follow on its last line.
+            for c in inline {
+                self.comment_line(col, c);
+            }
+            return;
+        }
+        self.line_end(inline, col);
+    }
+
+    fn list_entries(&mut self, elements: &[Element], col: usize, first_inline: Option<()>) -> Result<(), StoreError> {
+        let mut head: Vec<&Comment> = Vec::new();
+        let mut inline: Vec<&Comment> = Vec::new();
+        let mut first = first_inline.is_some();
+        for element in elements {
+            match element {
+                Element::Comment(c) if c.inline => inline.push(c),
+                Element::Comment(c) => head.push(c),
+                Element::Value(v) => {
+                    // Comments at the start of a map item go above its dash.
+                    if let Value::Map(m) = v {
+                        head.extend(m.iter().map_while(as_comment));
+                    }
+                    if !first {
+                        for c in head.drain(..) {
+                            self.comment_line(col, c);
+                        }
+                        self.pad(col);
+                    }
+                    first = false;
+                    self.out.push_str("- ");
+                    self.list_item(v, col, std::mem::take(&mut inline))?;
+                }
+            }
+        }
+        head.extend(inline);
+        for c in head {
+            self.comment_line(col, c);
+        }
+        Ok(())
+    }
+
+    fn list_item(&mut self, value: &Value, col: usize, inline: Vec<&Comment>) -> Result<(), StoreError> {
+        let inner = col + 2;
+        match value {
+            Value::Map(m) if has_pairs(m) => {
+                let rest: Vec<Item> = m.iter().skip_while(|i| as_comment(i).is_some()).cloned().collect();
+                self.map_entries(&rest, inner, Some(()))?;
+                for c in inline {
+                    self.comment_line(inner, c);
+                }
+                Ok(())
+            }
+            Value::List(l) if has_values(l) => {
+                self.list_entries(l, inner, Some(()))?;
+                for c in inline {
+                    self.comment_line(inner, c);
+                }
+                Ok(())
+            }
+            other => {
+                let text = self.inline_value(other, self.nested(col), Some(Place::ListItem))?;
+                self.out.push_str(&text);
+                self.scalar_end(&text, &inline, col);
+                Ok(())
+            }
+        }
+    }
+
+    /// A scalar, or an empty collection, as it appears after `key: ` or `- `. Block scalars
+    /// return their header, a newline and their indented lines.
+    fn inline_value(&mut self, value: &Value, block_col: usize, _place: Option<Place>) -> Result<String, StoreError> {
+        Ok(match value {
+            Value::Null => "null".to_owned(),
+            Value::Map(m) => {
+                let comments: Vec<&Comment> = m.iter().filter_map(as_comment).collect();
+                empty_collection("{}", &comments)?
+            }
+            Value::List(l) => {
+                let comments: Vec<&Comment> = l
+                    .iter()
+                    .filter_map(|e| match e {
+                        Element::Comment(c) => Some(c),
+                        Element::Value(_) => None,
+                    })
+                    .collect();
+                empty_collection("[]", &comments)?
+            }
+            Value::Scalar(s) => match s {
+                Scalar::Str(b) | Scalar::Bytes(b) => string_scalar(b.expose(), false, block_col, self.indent),
+                Scalar::Int(i) => i.to_string(),
+                Scalar::Uint(u) => u.to_string(),
+                Scalar::Float(f) => float_text(*f),
+                Scalar::Bool(b) => b.to_string(),
+                Scalar::Time(t) => t.rfc3339_nano(),
+            },
+        })
+    }
+}
+
+fn as_comment(item: &Item) -> Option<&Comment> {
+    match item {
+        Item::Comment(c) => Some(c),
+        Item::Pair { .. } => None,
+    }
+}
+
+fn has_pairs(m: &[Item]) -> bool {
+    m.iter().any(|i| matches!(i, Item::Pair { .. }))
+}
+
+fn has_values(l: &[Element]) -> bool {
+    l.iter().any(|e| matches!(e, Element::Value(_)))
+}
+
+fn empty_collection(text: &str, comments: &[&Comment]) -> Result<String, StoreError> {
+    match comments {
+        [] => Ok(text.to_owned()),
+        [only] => Ok(format!("{text} #{}", String::from_utf8_lossy(only.text.expose()))),
+        _ => Err(StoreError::Emit("cannot write several comments inside an empty map or list".into())),
+    }
+}
+
+/// go-yaml's float form: `%g`, with `.inf`, `-.inf` and `.nan`.
+fn float_text(f: f64) -> String {
+    if f.is_nan() {
+        ".nan".to_owned()
+    } else if f == f64::INFINITY {
+        ".inf".to_owned()
+    } else if f == f64::NEG_INFINITY {
+        "-.inf".to_owned()
+    } else {
+        scalar::format_float_g(f)
+    }
+}
+
+/// YAML 1.1 booleans, which go-yaml quotes so older readers keep them strings.
+fn is_old_bool(s: &str) -> bool {
+    matches!(s, "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF")
+}
+
+/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$` (YAML 1.1 sexagesimal numbers).
+fn is_base60_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    if !b.get(i).is_some_and(u8::is_ascii_digit) || !s.contains(':') {
+        return false;
+    }
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+        i += 1;
+    }
+    let mut groups = 0;
+    while b.get(i) == Some(&b':') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() && i - start < 2 {
+            i += 1;
+        }
+        let group = &b[start..i];
+        let ok = match group {
+            [d] => d.is_ascii_digit(),
+            [a, b] => (b'0'..=b'5').contains(a) && b.is_ascii_digit(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+        groups += 1;
+    }
+    if groups == 0 {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            i += 1;
+        }
+    }
+    i == b.len()
+}
+
+/// What go-yaml's scalar analysis allows for a string.
+struct Analysis {
+    multiline: bool,
+    block_plain: bool,
+    single_quoted: bool,
+    block: bool,
+}
+
+fn is_printable(c: char) -> bool {
+    matches!(c, '\n' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}') && c != '\u{FEFF}'
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn analyze(s: &str) -> Analysis {
+    if s.is_empty() {
+        return Analysis { multiline: false, block_plain: true, single_quoted: true, block: false };
+    }
+    let mut block_indicators = s.starts_with("---") || s.starts_with("...");
+    let (mut line_breaks, mut special, mut tabs) = (false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut break_space, mut space_break) = (false, false);
+    let (mut prev_space, mut prev_break) = (false, false);
+    let mut preceded_by_ws = true;
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1);
+        let followed_by_ws = next.is_none_or(|n| matches!(n, ' ' | '\t') || is_break(*n));
+        if i == 0 {
+            match c {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
+                    block_indicators = true
+                }
+                '?' | ':' | '-' if followed_by_ws => block_indicators = true,
+                _ => {}
+            }
+        } else {
+            match c {
+                ':' if followed_by_ws => block_indicators = true,
+                '#' if preceded_by_ws => block_indicators = true,
+                _ => {}
+            }
+        }
+        if c == '\t' {
+            tabs = true;
+        } else if !is_printable(c) {
+            special = true;
+        }
+        let last = i + 1 == chars.len();
+        if c == ' ' {
+            leading_space |= i == 0;
+            trailing_space |= last;
+            break_space |= prev_break;
+            prev_space = true;
+            prev_break = false;
+        } else if is_break(c) {
+            line_breaks = true;
+            leading_break |= i == 0;
+            trailing_break |= last;
+            space_break |= prev_space;
+            prev_space = false;
+            prev_break = true;
+        } else {
+            prev_space = false;
+            prev_break = false;
+        }
+        preceded_by_ws = matches!(c, ' ' | '\t') || is_break(c);
+    }
+    let mut a = Analysis { multiline: line_breaks, block_plain: true, single_quoted: true, block: true };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.block_plain = false;
+    }
+    if trailing_space {
+        a.block = false;
+    }
+    if break_space {
+        a.block_plain = false;
+        a.single_quoted = false;
+    }
+    if space_break || tabs || special {
+        a.block_plain = false;
+        a.single_quoted = false;
+    }
+    if space_break || special {
+        a.block = false;
+    }
+    if line_breaks || block_indicators {
+        a.block_plain = false;
+    }
+    a
+}
+
+/// A string value or key in go-yaml's style. `block_col` is where a block scalar's lines go.
+fn string_scalar(bytes: &[u8], is_key: bool, block_col: usize, indent: usize) -> String {
+    if bytes == b"<<" {
+        // go-yaml resolves a plain `<<` to the merge tag and writes the string with that tag.
+        return "!!merge <<".to_owned();
+    }
+    let Ok(s) = std::str::from_utf8(bytes) else {
+        // go-yaml writes invalid UTF-8 as !!binary (base64, broken into lines when long).
+        return format!("!!binary {}", base64::engine::general_purpose::STANDARD.encode(bytes));
+    };
+    let resolves_to_string = matches!(resolve::resolve(s, "", false), Ok(Some(Scalar::Str(_))));
+    let can_plain = resolves_to_string && !is_base60_float(s) && !is_old_bool(s);
+    let a = analyze(s);
+    if s.contains('\n') && !is_key && a.block {
+        return literal(s, block_col, indent);
+    }
+    let multiline_key = is_key && a.multiline;
+    if can_plain && !s.contains('\n') && a.block_plain && !multiline_key && !(s.is_empty() && is_key) {
+        return s.to_owned();
+    }
+    if can_plain && !s.contains('\n') && a.single_quoted && !multiline_key {
+        return single_quoted(s);
+    }
+    double_quoted(s)
+}
+
+fn single_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if c == '\'' {
+            out.push('\'');
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\0' => out.push_str("\\0"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{B}' => out.push_str("\\v"),
+            '\u{C}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\u{1B}' => out.push_str("\\e"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            '\u{FEFF}' => out.push_str("\\uFEFF"),
+            c if is_printable(c) => out.push(c),
+            c if (c as u32) <= 0xFF => {
+                let _ = write!(out, "\\x{:02X}", c as u32);
+            }
+            c if (c as u32) <= 0xFFFF => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\U{:08X}", c as u32);
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A literal block scalar: header with chomping (and an indentation indicator when the text
+/// starts with a space or line break), then the lines at `col`.
+fn literal(s: &str, col: usize, indent: usize) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    out.push('|');
+    if s.starts_with(' ') || s.starts_with('\n') {
+        let _ = write!(out, "{indent}");
+    }
+    let chomp = if !s.ends_with('\n') {
+        "-"
+    } else if s.len() == 1 || s[..s.len() - 1].ends_with('\n') {
+        "+"
+    } else {
+        ""
+    };
+    out.push_str(chomp);
+    out.push('\n');
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            out.extend(std::iter::repeat_n(' ', col));
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(s: &str) -> String {
+        string_scalar(s.as_bytes(), false, 4, 4)
+    }
+
+    #[test]
+    fn quoting_follows_go_yaml() {
+        let cases = [
+            ("hello", "hello"),
+            ("123", "\"123\""),
+            ("true", "\"true\""),
+            ("y", "\"y\""),
+            ("yes", "\"yes\""),
+            ("", "\"\""),
+            ("null", "\"null\""),
+            ("a: b", "'a: b'"),
+            ("- x", "'- x'"),
+            ("#x", "'#x'"),
+            ("a #b", "'a #b'"),
+            (" lead", "' lead'"),
+            ("tab\there", "\"tab\\there\""),
+            ("1:20", "\"1:20\""),
+            ("2024-01-02", "\"2024-01-02\""),
+            ("héllo", "héllo"),
+            ("emoji 😀", "\"emoji \\U0001F600\""),
+            ("it's", "it's"),
+            ("<<", "!!merge <<"),
+            ("?x", "?x"),
+            (":x", ":x"),
+            ("x: ", "'x: '"),
+            ("\u{85}x", "\"\\Nx\""),
+            ("\u{a0}x", "\u{a0}x"),
+            ("@x", "'@x'"),
+            ("ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]", "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(plain(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn literal_blocks() {
+        assert_eq!(plain("line1\nline2\n"), "|\n    line1\n    line2\n");
+        assert_eq!(plain("a\nb"), "|-\n    a\n    b\n");
+        assert_eq!(plain("a\n\n"), "|+\n    a\n\n");
+        assert_eq!(plain(" a\nb\n"), "|4\n     a\n    b\n");
+        assert_eq!(plain("trailing \nspace"), "\"trailing \\nspace\"");
+    }
+
+    #[test]
+    fn floats() {
+        assert_eq!(float_text(1.234568e9), "1.234568e+09");
+        assert_eq!(float_text(3.0), "3");
+        assert_eq!(float_text(f64::NEG_INFINITY), "-.inf");
+    }
+
+    #[test]
+    fn base60() {
+        assert!(is_base60_float("1:20"));
+        assert!(is_base60_float("-190:20:30.15"));
+        assert!(!is_base60_float("1:60"));
+        assert!(!is_base60_float("a:1"));
+    }
+}

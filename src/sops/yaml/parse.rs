@@ -1,0 +1,421 @@
+//! YAML text → documents, with comments placed where go-yaml v3 (and so sops) puts them.
+//!
+//! Where a comment lands matters: its AAD is the path of the map or list that holds it, so a
+//! comment attached to the wrong level would not decrypt. go-yaml attaches comments to nodes as
+//! head, line and foot comments and sops turns those into items (`stores/yaml/store.go`); the
+//! rules below reproduce the outcome from positions:
+//!
+//! * an own-line comment before an entry belongs to the collection the entry is added to;
+//! * own-line comments after the last entry of a block collection belong to it when they are
+//!   indented at least as far as its entries (and further than its parent's entries), and to an
+//!   outer collection otherwise;
+//! * a comment on the same line as a scalar value is an *inline* comment placed just before that
+//!   entry (sops ≥ 3.13 writes it back on the same line); after a key with no value on its line,
+//!   it is an ordinary comment of the map; after a flow collection, it belongs inside it.
+//!
+//! Aliases are expanded into copies, as sops does (each copy gets its own path and IV), under a
+//! node budget so an alias bomb fails instead of exhausting memory.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use granit_parser::{Event, Parser, Placement, ScalarStyle, Span, StructureStyle};
+
+use super::resolve::{self, ResolveError};
+use crate::crypto::SecretBytes;
+use crate::sops::store::{Limits, StoreError};
+use crate::sops::tree::{Branch, Comment, Element, Item, Key, Scalar, Value};
+
+fn err(at: Option<(usize, usize)>, message: impl Into<String>) -> StoreError {
+    StoreError::parse("YAML", at.map(|(l, c)| format!("line {l}, column {}", c + 1)), message)
+}
+
+struct PendingComment {
+    text: String,
+    col: usize,
+}
+
+enum Body {
+    Map {
+        items: Branch,
+        /// The key read so far, waiting for its value.
+        key: Option<Key>,
+        /// Comments that go before the pair being built.
+        before_pair: Vec<Item>,
+        /// Keys seen (raw text → line), for go-yaml's duplicate-key check.
+        seen: HashMap<String, usize>,
+        /// Raw text and line of the pending key.
+        key_raw: Option<(String, usize)>,
+    },
+    Seq {
+        elements: Vec<Element>,
+    },
+}
+
+struct Frame {
+    body: Body,
+    indent: usize,
+    anchor: usize,
+    nodes: usize,
+}
+
+/// What the last event completed, to place a same-line comment.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Last {
+    Nothing,
+    Key,
+    ValueScalar,
+    ItemScalar,
+    ClosedCollection,
+}
+
+struct Builder<'l> {
+    limits: &'l Limits,
+    docs: Vec<Branch>,
+    stack: Vec<Frame>,
+    pending: Vec<PendingComment>,
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Anchors on scalars also keep their raw text, for aliases used as keys.
+    anchor_text: HashMap<usize, String>,
+    total_nodes: usize,
+    last: Last,
+    in_document: bool,
+    /// The current document's root, once complete.
+    root: Option<Branch>,
+}
+
+/// Parses every document of a YAML stream.
+pub fn parse(input: &str, limits: &Limits) -> Result<Vec<Branch>, StoreError> {
+    let mut options = granit_parser::Options::default();
+    options.max_buffered_comment_events = 100_000;
+    let mut builder = Builder {
+        limits,
+        docs: Vec::new(),
+        stack: Vec::new(),
+        pending: Vec::new(),
+        anchors: HashMap::new(),
+        anchor_text: HashMap::new(),
+        total_nodes: 0,
+        last: Last::Nothing,
+        in_document: false,
+        root: None,
+    };
+    for event in Parser::new_from_str_with_options(input, options) {
+        let (event, span) = event.map_err(|e| err(Some((e.marker().line(), e.marker().col())), e.info()))?;
+        builder.event(event, span)?;
+    }
+    // Comments after the last document belong to it.
+    if !builder.pending.is_empty() {
+        if let Some(last) = builder.docs.last_mut() {
+            last.extend(builder.pending.drain(..).map(|c| Item::Comment(Comment::new(c.text))));
+        } else {
+            builder.docs.push(builder.pending.drain(..).map(|c| Item::Comment(Comment::new(c.text))).collect());
+        }
+    }
+    Ok(builder.docs)
+}
+
+fn position(span: &Span) -> (usize, usize) {
+    (span.start.line(), span.start.col())
+}
+
+fn tag_text(tag: &Option<Cow<'_, granit_parser::Tag>>) -> String {
+    match tag {
+        Some(t) => resolve::short_tag(t.handle(), t.suffix()),
+        None => String::new(),
+    }
+}
+
+impl Builder<'_> {
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), StoreError> {
+        let at = position(&span);
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Anchor(..) => {}
+            Event::DocumentStart(..) => {
+                self.in_document = true;
+                self.root = None;
+                self.last = Last::Nothing;
+            }
+            Event::DocumentEnd => self.end_document(at)?,
+            Event::Comment(text, placement) => self.comment(text.into_owned(), placement, at),
+            Event::Scalar(value, style, anchor, tag) => {
+                let tag = tag_text(&tag);
+                self.scalar(&value, style, anchor, &tag, at)?;
+            }
+            Event::Alias(id) => self.alias(id, at)?,
+            Event::UnresolvedAlias(name) => return Err(err(Some(at), format!("unknown anchor {name:?} referenced"))),
+            Event::MappingStart(style, anchor, _) => self.open(true, style, anchor, at)?,
+            Event::SequenceStart(style, anchor, _) => self.open(false, style, anchor, at)?,
+            Event::MappingEnd | Event::SequenceEnd => self.close(at)?,
+            // The event type is non-exhaustive; new kinds are presentation metadata.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, nodes: usize, at: (usize, usize)) -> Result<(), StoreError> {
+        self.total_nodes = self.total_nodes.saturating_add(nodes);
+        if self.total_nodes > self.limits.max_nodes {
+            return Err(err(
+                Some(at),
+                format!("the document expands to more than {} nodes (an alias bomb?)", self.limits.max_nodes),
+            ));
+        }
+        Ok(())
+    }
+
+    fn comment(&mut self, text: String, placement: Placement, at: (usize, usize)) {
+        if placement != Placement::Right {
+            self.pending.push(PendingComment { text, col: at.1 });
+            return;
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            self.pending.push(PendingComment { text, col: at.1 });
+            return;
+        };
+        let comment = |inline| Comment { text: SecretBytes::from(text.as_str()), inline };
+        match (self.last, &mut frame.body) {
+            (Last::ValueScalar, Body::Map { items, .. }) => {
+                let at = items.len().saturating_sub(1);
+                items.insert(at, Item::Comment(comment(true)));
+            }
+            (Last::ItemScalar, Body::Seq { elements }) => {
+                let at = elements.len().saturating_sub(1);
+                elements.insert(at, Element::Comment(comment(true)));
+            }
+            (Last::Key, Body::Map { before_pair, .. }) => before_pair.push(Item::Comment(comment(false))),
+            (Last::ClosedCollection, body) => {
+                let target = match body {
+                    Body::Map { items, .. } => match items.last_mut() {
+                        Some(Item::Pair { value, .. }) => Some(value),
+                        _ => None,
+                    },
+                    Body::Seq { elements } => match elements.last_mut() {
+                        Some(Element::Value(value)) => Some(value),
+                        _ => None,
+                    },
+                };
+                match target {
+                    Some(Value::Map(m)) => m.push(Item::Comment(comment(false))),
+                    Some(Value::List(l)) => l.push(Element::Comment(comment(false))),
+                    _ => self.pending.push(PendingComment { text, col: at.1 }),
+                }
+            }
+            _ => self.pending.push(PendingComment { text, col: at.1 }),
+        }
+    }
+
+    /// Moves pending comments into the current collection, before whatever comes next.
+    fn flush_pending_here(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let comments: Vec<Comment> = self.pending.drain(..).map(|c| Comment::new(c.text)).collect();
+        match self.stack.last_mut().map(|f| &mut f.body) {
+            Some(Body::Map { items, key, before_pair, .. }) => {
+                if key.is_some() {
+                    before_pair.extend(comments.into_iter().map(Item::Comment));
+                } else {
+                    items.extend(comments.into_iter().map(Item::Comment));
+                }
+            }
+            Some(Body::Seq { elements }) => elements.extend(comments.into_iter().map(Element::Comment)),
+            None => {}
+        }
+    }
+
+    fn scalar(&mut self, value: &str, style: ScalarStyle, anchor: usize, tag: &str, at: (usize, usize)) -> Result<(), StoreError> {
+        self.flush_pending_here();
+        self.count(1, at)?;
+        let quoted_or_block = style != ScalarStyle::Plain;
+        let resolved = resolve::resolve(value, tag, quoted_or_block).map_err(|e| match e {
+            ResolveError::Mismatch { .. } | ResolveError::Binary => err(Some(at), e.to_string()),
+        })?;
+        if anchor != 0 {
+            self.anchor_text.insert(anchor, value.to_owned());
+        }
+        let as_value = match resolved {
+            None => Value::Null,
+            Some(s) => Value::Scalar(s),
+        };
+        if self.expecting_key() {
+            let key = key_from(&as_value, value);
+            if anchor != 0 {
+                self.anchors.insert(anchor, (as_value, 1));
+            }
+            return self.set_key(key, value.to_owned(), at);
+        }
+        if anchor != 0 {
+            self.anchors.insert(anchor, (as_value.clone(), 1));
+        }
+        let in_map = matches!(self.stack.last().map(|f| &f.body), Some(Body::Map { .. }));
+        self.add_value(as_value, 1, at)?;
+        self.last = if in_map { Last::ValueScalar } else { Last::ItemScalar };
+        Ok(())
+    }
+
+    fn alias(&mut self, id: usize, at: (usize, usize)) -> Result<(), StoreError> {
+        self.flush_pending_here();
+        let (value, nodes) = self.anchors.get(&id).cloned().ok_or_else(|| err(Some(at), "alias to an unknown anchor"))?;
+        self.count(nodes, at)?;
+        if self.expecting_key() {
+            let raw = self.anchor_text.get(&id).cloned().ok_or_else(|| err(Some(at), "an alias used as a key must point at a scalar"))?;
+            let key = key_from(&value, &raw);
+            return self.set_key(key, raw, at);
+        }
+        let scalar = matches!(value, Value::Scalar(_) | Value::Null);
+        let in_map = matches!(self.stack.last().map(|f| &f.body), Some(Body::Map { .. }));
+        self.add_value(value, nodes, at)?;
+        self.last = match (scalar, in_map) {
+            (true, true) => Last::ValueScalar,
+            (true, false) => Last::ItemScalar,
+            (false, _) => Last::ClosedCollection,
+        };
+        Ok(())
+    }
+
+    fn expecting_key(&self) -> bool {
+        matches!(self.stack.last().map(|f| &f.body), Some(Body::Map { key: None, .. }))
+    }
+
+    fn set_key(&mut self, key: Key, raw: String, at: (usize, usize)) -> Result<(), StoreError> {
+        let Some(Frame { body: Body::Map { key: slot, key_raw, seen, .. }, .. }) = self.stack.last_mut() else {
+            return Err(err(Some(at), "internal: key outside a mapping"));
+        };
+        if let Some(first) = seen.get(&raw) {
+            return Err(err(Some(at), format!("mapping key {raw:?} already defined at line {first}")));
+        }
+        seen.insert(raw.clone(), at.0);
+        *slot = Some(key);
+        *key_raw = Some((raw, at.0));
+        self.last = Last::Key;
+        Ok(())
+    }
+
+    fn open(&mut self, map: bool, style: StructureStyle, anchor: usize, at: (usize, usize)) -> Result<(), StoreError> {
+        if self.stack.is_empty() {
+            if !map {
+                return Err(err(Some(at), "YAML documents that are sequences are not supported"));
+            }
+        } else if self.expecting_key() {
+            return Err(err(Some(at), "complex (non-scalar) mapping keys are not supported"));
+        }
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(err(Some(at), format!("nesting deeper than {} levels", self.limits.max_depth)));
+        }
+        self.count(1, at)?;
+        let indent = at.1;
+        // Pending comments indented at least as far as the new collection's entries open it;
+        // the others belong to the collection around it.
+        let block = style == StructureStyle::Block;
+        let (inner, outer): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|c| self.stack.is_empty() || (block && c.col >= indent));
+        self.pending = outer;
+        self.flush_pending_here();
+        let mut body = if map {
+            Body::Map { items: Vec::new(), key: None, before_pair: Vec::new(), seen: HashMap::new(), key_raw: None }
+        } else {
+            Body::Seq { elements: Vec::new() }
+        };
+        match &mut body {
+            Body::Map { items, .. } => items.extend(inner.into_iter().map(|c| Item::Comment(Comment::new(c.text)))),
+            Body::Seq { elements } => elements.extend(inner.into_iter().map(|c| Element::Comment(Comment::new(c.text)))),
+        }
+        self.stack.push(Frame { body, indent, anchor, nodes: 1 });
+        self.last = Last::Nothing;
+        Ok(())
+    }
+
+    fn close(&mut self, at: (usize, usize)) -> Result<(), StoreError> {
+        let parent_indent = self.stack.len().checked_sub(2).and_then(|i| self.stack.get(i)).map(|f| f.indent);
+        let Some(mut frame) = self.stack.pop() else {
+            return Err(err(Some(at), "internal: unbalanced collection end"));
+        };
+        // Trailing comments that belong to the collection being closed.
+        let (mine, rest): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|c| match parent_indent {
+            None => true,
+            Some(parent) => c.col >= frame.indent && (frame.indent > parent || c.col > parent),
+        });
+        self.pending = rest;
+        let value = match frame.body {
+            Body::Map { mut items, key, before_pair, .. } => {
+                if key.is_some() {
+                    return Err(err(Some(at), "internal: mapping ended after a key"));
+                }
+                items.extend(before_pair);
+                items.extend(mine.into_iter().map(|c| Item::Comment(Comment::new(c.text))));
+                Value::Map(items)
+            }
+            Body::Seq { mut elements } => {
+                elements.extend(mine.into_iter().map(|c| Element::Comment(Comment::new(c.text))));
+                Value::List(elements)
+            }
+        };
+        if frame.anchor != 0 {
+            self.anchors.insert(frame.anchor, (value.clone(), frame.nodes));
+        }
+        frame.nodes = frame.nodes.max(1);
+        if self.stack.is_empty() {
+            let Value::Map(items) = value else {
+                return Err(err(Some(at), "YAML documents that are sequences are not supported"));
+            };
+            self.root = Some(items);
+        } else {
+            self.add_value(value, frame.nodes, at)?;
+            self.last = Last::ClosedCollection;
+        }
+        Ok(())
+    }
+
+    /// Adds a finished value to the collection on top of the stack.
+    fn add_value(&mut self, value: Value, nodes: usize, at: (usize, usize)) -> Result<(), StoreError> {
+        let Some(frame) = self.stack.last_mut() else {
+            // A document whose root is a scalar: only null (an empty document) is allowed.
+            return match value {
+                Value::Null => {
+                    self.root = Some(Vec::new());
+                    Ok(())
+                }
+                _ => Err(err(Some(at), "YAML documents that are values are not supported")),
+            };
+        };
+        frame.nodes = frame.nodes.saturating_add(nodes);
+        match &mut frame.body {
+            Body::Map { items, key, before_pair, key_raw, .. } => {
+                let Some(k) = key.take() else {
+                    return Err(err(Some(at), "complex (non-scalar) mapping keys are not supported"));
+                };
+                key_raw.take();
+                items.append(before_pair);
+                items.push(Item::Pair { key: k, value });
+            }
+            Body::Seq { elements } => elements.push(Element::Value(value)),
+        }
+        Ok(())
+    }
+
+    fn end_document(&mut self, at: (usize, usize)) -> Result<(), StoreError> {
+        if !self.stack.is_empty() {
+            return Err(err(Some(at), "internal: document ended inside a collection"));
+        }
+        let mut root = self.root.take().unwrap_or_default();
+        root.extend(self.pending.drain(..).map(|c| Item::Comment(Comment::new(c.text))));
+        self.docs.push(root);
+        self.in_document = false;
+        self.anchors.clear();
+        self.anchor_text.clear();
+        Ok(())
+    }
+}
+
+/// A map key from its resolved value; sops only accepts strings, others are kept for the error.
+fn key_from(value: &Value, raw: &str) -> Key {
+    match value {
+        Value::Scalar(Scalar::Str(s)) => match s.as_str() {
+            Some(text) => Key::Str(text.to_owned()),
+            None => Key::Other { text: raw.to_owned(), kind: "[]uint8" },
+        },
+        Value::Null => Key::Other { text: raw.to_owned(), kind: "<nil>" },
+        Value::Scalar(s) => Key::Other { text: raw.to_owned(), kind: s.type_name() },
+        _ => Key::Other { text: raw.to_owned(), kind: "map" },
+    }
+}
