@@ -15,3 +15,5 @@ pub mod store;
 pub mod tree;
 pub mod value;
 pub mod yaml;
+pub mod path;
+pub mod ops;

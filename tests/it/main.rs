@@ -1,1 +1,4 @@
-//! Integration tests.
+//! Integration tests: one binary, modules by topic.
+
+mod support;
+mod sops_vectors;
