@@ -200,10 +200,10 @@ pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
                     if encrypt {
                         let sealed =
                             cipher.encrypt_bytes("comment", comment.text.expose(), &aad(path)).unwrap_or_default();
-                        if let Some(re) = unencrypted_comment_regex {
-                            if re.is_match(&sealed) {
-                                return Err(CryptError::CommentMatchesRegex(sealed));
-                            }
+                        if let Some(re) = unencrypted_comment_regex
+                            && re.is_match(&sealed)
+                        {
+                            return Err(CryptError::CommentMatchesRegex(sealed));
                         }
                         comment.text = SecretBytes::from(sealed);
                     }

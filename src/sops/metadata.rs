@@ -621,10 +621,10 @@ mod tests {
         assert!(matches!(Metadata::from_branch(&no_keys), Err(MetadataError::NoKeys)));
         let mut bad_time = sample().to_branch();
         for item in &mut bad_time {
-            if let Item::Pair { key: Key::Str(k), value } = item {
-                if k == "lastmodified" {
-                    *value = Value::str("yesterday");
-                }
+            if let Item::Pair { key: Key::Str(k), value } = item
+                && k == "lastmodified"
+            {
+                *value = Value::str("yesterday");
             }
         }
         assert!(matches!(Metadata::from_branch(&bad_time), Err(MetadataError::Field { .. })));

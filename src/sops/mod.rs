@@ -5,15 +5,21 @@
 //! [`metadata`] and [`datakey`] handle the `sops` block; [`ops`] puts them together for the
 //! commands. The format itself is described in `docs/formats/sops.md`.
 
+pub mod binary;
+pub mod config;
 pub mod crypt;
 pub mod datakey;
+pub mod dotenv;
 pub mod gotime;
+pub mod identities;
+pub mod ini;
+pub mod json;
 pub mod metadata;
+pub mod ops;
+pub mod path;
 pub mod rules;
 pub mod scalar;
 pub mod store;
 pub mod tree;
 pub mod value;
 pub mod yaml;
-pub mod path;
-pub mod ops;

@@ -83,13 +83,20 @@ impl EncryptParams {
 #[derive(Clone)]
 pub struct OpenOptions {
     pub ignore_mac: bool,
+    /// Remember each value's IV so that re-encrypting leaves unchanged values byte-identical
+    /// (needed by set/unset/edit/rotate; plain decryption skips the bookkeeping).
+    pub keep_ivs: bool,
     /// Key types in the order to try them (`--decryption-order`).
     pub order: Vec<String>,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        Self { ignore_mac: false, order: datakey::DEFAULT_DECRYPTION_ORDER.iter().map(|s| (*s).to_owned()).collect() }
+        Self {
+            ignore_mac: false,
+            keep_ivs: true,
+            order: datakey::DEFAULT_DECRYPTION_ORDER.iter().map(|s| (*s).to_owned()).collect(),
+        }
     }
 }
 
@@ -102,7 +109,7 @@ pub struct Opened {
 }
 
 /// Encrypts a plaintext file.
-pub fn encrypt(store: &dyn Store, input: &[u8], params: EncryptParams) -> Result<Vec<u8>, OpError> {
+pub fn encrypt(store: &dyn Store, output: &dyn Store, input: &[u8], params: EncryptParams) -> Result<Vec<u8>, OpError> {
     let docs = store.load_plain(input)?;
     if store.has_sops_key(&docs) {
         return Err(OpError::AlreadyEncrypted);
@@ -114,15 +121,21 @@ pub fn encrypt(store: &dyn Store, input: &[u8], params: EncryptParams) -> Result
         return Err(OpError::NoKeys);
     }
     // The binary store has no selection rule: its single value is always encrypted.
-    let rule = if store.format() == Format::Binary { None } else { params.rule.or_else(|| Some(Selection::default_rule())) };
+    let rule =
+        if store.format() == Format::Binary { None } else { params.rule.or_else(|| Some(Selection::default_rule())) };
     let mut meta = Metadata::new(params.key_groups, params.shamir_threshold, rule, params.mac_only_encrypted);
     let key = DataKey::generate();
     datakey::wrap(&mut meta, &key)?;
     let cipher = ValueCipher::new(&key);
-    seal(store, docs, meta, &cipher)
+    seal(output, docs, meta, &cipher)
 }
 
-fn seal(store: &dyn Store, mut docs: Vec<Branch>, mut meta: Metadata, cipher: &ValueCipher) -> Result<Vec<u8>, OpError> {
+fn seal(
+    store: &dyn Store,
+    mut docs: Vec<Branch>,
+    mut meta: Metadata,
+    cipher: &ValueCipher,
+) -> Result<Vec<u8>, OpError> {
     let mac = crypt::encrypt_tree(&mut docs, &meta, cipher)?;
     meta.last_modified = super::gotime::GoTime::now_utc();
     meta.mac = crypt::seal_mac(&mac, &meta, cipher);
@@ -133,7 +146,7 @@ fn seal(store: &dyn Store, mut docs: Vec<Branch>, mut meta: Metadata, cipher: &V
 pub fn open(store: &dyn Store, input: &[u8], keyring: &Keyring, options: &OpenOptions) -> Result<Opened, OpError> {
     let (mut docs, meta) = store.load_encrypted(input)?;
     let key = datakey::unwrap(&meta, keyring, &options.order)?;
-    let cipher = ValueCipher::new(&key);
+    let cipher = if options.keep_ivs { ValueCipher::new(&key) } else { ValueCipher::read_only(&key) };
     let decrypted = crypt::decrypt_tree(&mut docs, &meta, &cipher)?;
     if !options.ignore_mac {
         crypt::verify_mac(&meta, &cipher, &decrypted.mac)?;
@@ -221,27 +234,45 @@ pub struct KeyDiff {
     pub removed: Vec<String>,
 }
 
-/// Re-wraps the existing data key for new key groups (`updatekeys`): values, MAC and
-/// `lastmodified` stay as they are. Returns `None` when nothing would change.
-pub fn update_keys(
+/// A pending `updatekeys`: what would change, before the data key is touched.
+pub struct KeyUpdate {
+    docs: Vec<Branch>,
+    meta: Metadata,
+    groups: Vec<KeyGroup>,
+    pub threshold: usize,
+    pub old_threshold: usize,
+    pub diffs: Vec<KeyDiff>,
+}
+
+/// Compares a file's key groups with `groups` (`updatekeys`). The threshold is the flag's when
+/// given, else the file's, capped at the number of groups (sops's rule). `None`: up to date.
+pub fn plan_key_update(
     store: &dyn Store,
     input: &[u8],
-    keyring: &Keyring,
-    options: &OpenOptions,
     groups: Vec<KeyGroup>,
-    threshold: usize,
-) -> Result<Option<(Vec<u8>, Vec<KeyDiff>)>, OpError> {
-    let (docs, mut meta) = store.load_encrypted(input)?;
-    let diff = key_diff(&meta.key_groups, &groups);
-    let threshold_changes = groups.len() > 1 && threshold != 0 && threshold != meta.shamir_threshold;
-    if diff.iter().all(|d| d.added.is_empty() && d.removed.is_empty()) && !threshold_changes {
+    threshold_flag: usize,
+) -> Result<Option<KeyUpdate>, OpError> {
+    let (docs, meta) = store.load_encrypted(input)?;
+    let diffs = key_diff(&meta.key_groups, &groups);
+    let wanted = if threshold_flag != 0 { threshold_flag } else { meta.shamir_threshold };
+    let threshold = wanted.min(groups.len());
+    let keys_change = diffs.iter().any(|d| !d.added.is_empty() || !d.removed.is_empty());
+    if !keys_change && threshold == meta.shamir_threshold {
         return Ok(None);
     }
-    let key = datakey::unwrap(&meta, keyring, &options.order)?;
-    meta.key_groups = groups;
-    meta.shamir_threshold = threshold;
-    datakey::wrap(&mut meta, &key)?;
-    Ok(Some((store.emit_encrypted(&docs, &meta)?, diff)))
+    Ok(Some(KeyUpdate { docs, old_threshold: meta.shamir_threshold, meta, groups, threshold, diffs }))
+}
+
+impl KeyUpdate {
+    /// Re-wraps the existing data key for the new groups. Values, MAC and `lastmodified` stay
+    /// as they are.
+    pub fn apply(mut self, store: &dyn Store, keyring: &Keyring, options: &OpenOptions) -> Result<Vec<u8>, OpError> {
+        let key = datakey::unwrap(&self.meta, keyring, &options.order)?;
+        self.meta.key_groups = self.groups;
+        self.meta.shamir_threshold = self.threshold;
+        datakey::wrap(&mut self.meta, &key)?;
+        Ok(store.emit_encrypted(&self.docs, &self.meta)?)
+    }
 }
 
 fn key_diff(old: &[KeyGroup], new: &[KeyGroup]) -> Vec<KeyDiff> {

@@ -79,7 +79,9 @@ fn step_into<'a>(current: &'a Value, step: &PathStep) -> Result<&'a Value, PathE
 fn build(path: &[PathStep], leaf: Value) -> Value {
     match path.split_first() {
         None => leaf,
-        Some((PathStep::Key(k), rest)) => Value::Map(vec![Item::Pair { key: Key::Str(k.clone()), value: build(rest, leaf) }]),
+        Some((PathStep::Key(k), rest)) => {
+            Value::Map(vec![Item::Pair { key: Key::Str(k.clone()), value: build(rest, leaf) }])
+        }
         Some((PathStep::Index(_), rest)) => Value::List(vec![Element::Value(build(rest, leaf))]),
     }
 }
@@ -97,10 +99,10 @@ pub fn set(doc: &mut Branch, path: &[PathStep], leaf: Value) -> Result<bool, Pat
 
 fn set_in_map(items: &mut Branch, key: &str, rest: &[PathStep], leaf: Value) -> bool {
     for item in items.iter_mut() {
-        if let Item::Pair { key: Key::Str(k), value } = item {
-            if k == key {
-                return set_value(value, rest, leaf);
-            }
+        if let Item::Pair { key: Key::Str(k), value } = item
+            && k == key
+        {
+            return set_value(value, rest, leaf);
         }
     }
     items.push(Item::Pair { key: Key::Str(key.to_owned()), value: build(rest, leaf) });
@@ -116,12 +118,8 @@ fn set_value(slot: &mut Value, path: &[PathStep], leaf: Value) -> bool {
         }
         (Some((PathStep::Key(k), rest)), Value::Map(items)) => set_in_map(items, k, rest, leaf),
         (Some((PathStep::Index(i), rest)), Value::List(elements)) => {
-            let positions: Vec<usize> = elements
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| matches!(e, Element::Value(_)))
-                .map(|(n, _)| n)
-                .collect();
+            let positions: Vec<usize> =
+                elements.iter().enumerate().filter(|(_, e)| matches!(e, Element::Value(_))).map(|(n, _)| n).collect();
             match positions.get(*i) {
                 Some(&at) => match &mut elements[at] {
                     Element::Value(v) => set_value(v, rest, leaf),

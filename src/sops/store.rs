@@ -300,6 +300,17 @@ fn escape_newlines(value: Value) -> Value {
     }
 }
 
+/// The store for a format.
+pub fn for_format(format: Format, config: StoreConfig) -> Box<dyn Store> {
+    match format {
+        Format::Yaml => Box::new(super::yaml::YamlStore::new(config)),
+        Format::Json => Box::new(super::json::JsonStore::new(config)),
+        Format::Dotenv => Box::new(super::dotenv::DotenvStore::new()),
+        Format::Ini => Box::new(super::ini::IniStore::new()),
+        Format::Binary => Box::new(super::binary::BinaryStore::new(config)),
+    }
+}
+
 /// Checks an input against the size limit before any parsing.
 pub fn check_size(input: &[u8], limits: &Limits) -> Result<(), StoreError> {
     if input.len() > limits.max_input {

@@ -63,11 +63,18 @@ fn split_fields(s: &str) -> Option<[&str; 4]> {
     // Greedy groups: each field ends at the *last* delimiter that still leaves a match for the
     // rest, so search from the right: the last ']', then the last ",type:" before it, and so on.
     let close = rest.rfind(']')?;
-    let type_at = rest[..close].rfind(",type:")?;
-    let tag_at = rest[..type_at].rfind(",tag:")?;
-    let iv_at = rest[..tag_at].rfind(",iv:")?;
+    let type_at = rfind_short(&rest[..close], ",type:")?;
+    let tag_at = rfind_short(&rest[..type_at], ",tag:")?;
+    let iv_at = rfind_short(&rest[..tag_at], ",iv:")?;
     let fields = [&rest[..iv_at], &rest[iv_at + 4..tag_at], &rest[tag_at + 5..type_at], &rest[type_at + 6..close]];
     fields.iter().all(|f| !f.is_empty()).then_some(fields)
+}
+
+/// `rfind` for the short delimiters, which sit a few bytes from the end: a plain backwards
+/// scan beats the general substring searcher here.
+fn rfind_short(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    (0..=h.len().checked_sub(n.len())?).rev().find(|&i| h[i] == n[0] && &h[i..i + n.len()] == n)
 }
 
 /// Splits an envelope into its fields and decodes them.
@@ -93,6 +100,10 @@ pub struct ValueCipher {
     /// (type, plaintext, AAD) fingerprint → IV of a value this cipher decrypted. Keyed by a
     /// SHA-256 fingerprint so the map itself holds no plaintext.
     stash: Mutex<HashMap<[u8; 32], [u8; SOPS_IV_LEN]>>,
+    /// Whether decryption records IVs; only worth it when the values will be encrypted again.
+    recording: bool,
+    /// Fresh IVs.
+    ivs: Mutex<random::Pool>,
 }
 
 fn fingerprint(kind: &str, plain: &[u8], aad: &[u8]) -> [u8; 32] {
@@ -106,12 +117,17 @@ fn fingerprint(kind: &str, plain: &[u8], aad: &[u8]) -> [u8; 32] {
 
 impl ValueCipher {
     pub fn new(key: &DataKey) -> Self {
-        Self { aead: SopsCipher::new(key), stash: Mutex::new(HashMap::new()) }
+        Self { aead: SopsCipher::new(key), stash: Mutex::new(HashMap::new()), recording: true, ivs: Mutex::default() }
+    }
+
+    /// A cipher for read-only decryption: it does not remember IVs.
+    pub fn read_only(key: &DataKey) -> Self {
+        Self { recording: false, ..Self::new(key) }
     }
 
     /// A cipher for a new key that reuses the IVs `previous` saw (sops `rotate`).
     pub fn with_stash_of(key: &DataKey, previous: ValueCipher) -> Self {
-        Self { aead: SopsCipher::new(key), stash: previous.stash }
+        Self { aead: SopsCipher::new(key), stash: previous.stash, recording: true, ivs: Mutex::default() }
     }
 
     /// Encrypts a value; empty strings stay empty (returns `None`).
@@ -127,7 +143,7 @@ impl ValueCipher {
             return None;
         }
         let stashed = self.stash_lookup(kind, plain, aad);
-        let iv = stashed.unwrap_or_else(random::array::<SOPS_IV_LEN>);
+        let iv = stashed.unwrap_or_else(|| self.ivs.lock().expect("iv pool lock").take::<SOPS_IV_LEN>());
         let (data, tag) = self.aead.seal(&iv, plain, aad.as_bytes());
         Some(format(&data, &iv, &tag, kind))
     }
@@ -140,6 +156,9 @@ impl ValueCipher {
         }
         let env = parse(envelope)?;
         let plain = self.aead.open(&env.iv, &env.data, &env.tag, aad.as_bytes())?;
+        if !self.recording {
+            return Ok((plain, env.kind));
+        }
         if let Ok(iv) = <[u8; SOPS_IV_LEN]>::try_from(env.iv.as_slice()) {
             let stash_kind = if env.kind == "bytes" { "str" } else { env.kind };
             self.stash.lock().expect("stash lock").insert(fingerprint(stash_kind, plain.expose(), aad.as_bytes()), iv);

@@ -1,4 +1,4 @@
 //! Integration tests: one binary, modules by topic.
 
-mod support;
 mod sops_vectors;
+mod support;

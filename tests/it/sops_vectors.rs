@@ -56,10 +56,16 @@ fn shamir_needs_any_two_of_three() {
     let k = |n: u8| format!("sops-upstream/gen311_shamir_key{n}.txt");
     for pair in [[1, 2], [1, 3], [2, 3]] {
         let (a, b) = (k(pair[0]), k(pair[1]));
-        assert_decrypts_to(&yaml, "sops-upstream/gen311_shamir_2of3.enc.yaml", &[&a, &b], "sops-upstream/gen311_shamir_2of3.dec.yaml");
+        assert_decrypts_to(
+            &yaml,
+            "sops-upstream/gen311_shamir_2of3.enc.yaml",
+            &[&a, &b],
+            "sops-upstream/gen311_shamir_2of3.dec.yaml",
+        );
     }
     let one = k(2);
-    let err = decrypt_with(&yaml, "sops-upstream/gen311_shamir_2of3.enc.yaml", &[&one]).err().expect("one share is not enough");
+    let err =
+        decrypt_with(&yaml, "sops-upstream/gen311_shamir_2of3.enc.yaml", &[&one]).expect_err("one share is not enough");
     assert_eq!(err.kind(), "could_not_retrieve_key");
 }
 
@@ -79,7 +85,7 @@ fn ssh_ed25519_recipient() {
 #[test]
 fn tampered_mac_is_refused_and_ignore_mac_skips_the_check() {
     let yaml = YamlStore::default();
-    let err = decrypt_with(&yaml, "sops-upstream/gen311_tampered_mac.enc.yaml", &[KEY]).err().expect("tampered");
+    let err = decrypt_with(&yaml, "sops-upstream/gen311_tampered_mac.enc.yaml", &[KEY]).expect_err("tampered");
     assert_eq!(err.kind(), "mac_mismatch");
     let text = err.to_string();
     assert!(text.starts_with("MAC mismatch. File has 96B253D6"), "{text}");
@@ -92,7 +98,7 @@ fn tampered_mac_is_refused_and_ignore_mac_skips_the_check() {
 fn pgp_only_files_get_a_clear_error() {
     let yaml = YamlStore::default();
     for f in ["head_example.enc.yaml", "ft_format.enc.yaml", "ft_comments.enc.yaml", "ft_multiple_keys.enc.yaml"] {
-        let err = decrypt_with(&yaml, &format!("sops-upstream/{f}"), &[KEY]).err().expect("pgp only");
+        let err = decrypt_with(&yaml, &format!("sops-upstream/{f}"), &[KEY]).expect_err("pgp only");
         let text = err.to_string();
         assert!(text.contains("only with pgp keys"), "{f}: {text}");
     }
@@ -100,9 +106,12 @@ fn pgp_only_files_get_a_clear_error() {
 
 #[test]
 fn wrong_key_fails_like_sops() {
-    let err = decrypt_with(&YamlStore::default(), "sops-upstream/gen311_basic.enc.yaml", &["sops-upstream/gen311_shamir_key1.txt"])
-        .err()
-        .expect("wrong key");
+    let err = decrypt_with(
+        &YamlStore::default(),
+        "sops-upstream/gen311_basic.enc.yaml",
+        &["sops-upstream/gen311_shamir_key1.txt"],
+    )
+    .expect_err("wrong key");
     assert_eq!(err.kind(), "could_not_retrieve_key");
     assert!(err.to_string().starts_with("Failed to get the data key required to decrypt the SOPS file."));
 }

@@ -322,7 +322,10 @@ fn float_text(f: f64) -> String {
 
 /// YAML 1.1 booleans, which go-yaml quotes so older readers keep them strings.
 fn is_old_bool(s: &str) -> bool {
-    matches!(s, "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF")
+    matches!(
+        s,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF"
+    )
 }
 
 /// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$` (YAML 1.1 sexagesimal numbers).
@@ -381,9 +384,21 @@ fn is_break(c: char) -> bool {
     matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
+/// Bytes that never change a scalar's analysis away from "plain is fine" when the scalar
+/// starts with a letter or digit, has no spaces and does not end with ':' (this covers every
+/// `ENC[…]` envelope and most keys, and skips the general scan below).
+fn is_inert(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(b, b'+' | b'/' | b'=' | b'_' | b'.' | b',' | b':' | b'[' | b']' | b'(' | b')' | b'-')
+}
+
 fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
         return Analysis { multiline: false, block_plain: true, single_quoted: true, block: false };
+    }
+    let b = s.as_bytes();
+    if b[0].is_ascii_alphanumeric() && b[b.len() - 1] != b':' && b.iter().all(|&c| is_inert(c)) {
+        return Analysis { multiline: false, block_plain: true, single_quoted: true, block: true };
     }
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let (mut line_breaks, mut special, mut tabs) = (false, false, false);
@@ -391,10 +406,10 @@ fn analyze(s: &str) -> Analysis {
     let (mut break_space, mut space_break) = (false, false);
     let (mut prev_space, mut prev_break) = (false, false);
     let mut preceded_by_ws = true;
-    let chars: Vec<char> = s.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1);
-        let followed_by_ws = next.is_none_or(|n| matches!(n, ' ' | '\t') || is_break(*n));
+    let mut chars = s.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|(_, n)| *n);
+        let followed_by_ws = next.is_none_or(|n| matches!(n, ' ' | '\t') || is_break(n));
         if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
@@ -415,7 +430,7 @@ fn analyze(s: &str) -> Analysis {
         } else if !is_printable(c) {
             special = true;
         }
-        let last = i + 1 == chars.len();
+        let last = next.is_none();
         if c == ' ' {
             leading_space |= i == 0;
             trailing_space |= last;
@@ -469,8 +484,7 @@ fn string_scalar(bytes: &[u8], is_key: bool, block_col: usize, indent: usize) ->
         // go-yaml writes invalid UTF-8 as !!binary (base64, broken into lines when long).
         return format!("!!binary {}", base64::engine::general_purpose::STANDARD.encode(bytes));
     };
-    let resolves_to_string = matches!(resolve::resolve(s, "", false), Ok(Some(Scalar::Str(_))));
-    let can_plain = resolves_to_string && !is_base60_float(s) && !is_old_bool(s);
+    let can_plain = resolve::is_plain_string(s) && !is_base60_float(s) && !is_old_bool(s);
     let a = analyze(s);
     if s.contains('\n') && !is_key && a.block {
         return literal(s, block_col, indent);

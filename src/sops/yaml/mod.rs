@@ -26,8 +26,13 @@ impl YamlStore {
         Self { config, limits: Limits::default() }
     }
 
+    /// go-yaml's encoder replaces an indent outside 2–9 with 2 (`emitterc.go`).
     fn indent(&self) -> usize {
-        self.config.yaml_indent.filter(|i| *i > 0).unwrap_or(DEFAULT_INDENT)
+        match self.config.yaml_indent {
+            None | Some(0) => DEFAULT_INDENT,
+            Some(n @ 2..=9) => n,
+            Some(_) => 2,
+        }
     }
 }
 
@@ -38,9 +43,8 @@ impl Store for YamlStore {
 
     fn load_plain(&self, input: &[u8]) -> Result<Vec<Branch>, StoreError> {
         check_size(input, &self.limits)?;
-        let text = std::str::from_utf8(input).map_err(|e| {
-            StoreError::parse("YAML", None, format!("invalid UTF-8 at byte {}", e.valid_up_to()))
-        })?;
+        let text = std::str::from_utf8(input)
+            .map_err(|e| StoreError::parse("YAML", None, format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
         parse::parse(text, &self.limits)
     }
 

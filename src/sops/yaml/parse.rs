@@ -224,7 +224,14 @@ impl Builder<'_> {
         }
     }
 
-    fn scalar(&mut self, value: &str, style: ScalarStyle, anchor: usize, tag: &str, at: (usize, usize)) -> Result<(), StoreError> {
+    fn scalar(
+        &mut self,
+        value: &str,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: &str,
+        at: (usize, usize),
+    ) -> Result<(), StoreError> {
         self.flush_pending_here();
         self.count(1, at)?;
         let quoted_or_block = style != ScalarStyle::Plain;
@@ -256,10 +263,15 @@ impl Builder<'_> {
 
     fn alias(&mut self, id: usize, at: (usize, usize)) -> Result<(), StoreError> {
         self.flush_pending_here();
-        let (value, nodes) = self.anchors.get(&id).cloned().ok_or_else(|| err(Some(at), "alias to an unknown anchor"))?;
+        let (value, nodes) =
+            self.anchors.get(&id).cloned().ok_or_else(|| err(Some(at), "alias to an unknown anchor"))?;
         self.count(nodes, at)?;
         if self.expecting_key() {
-            let raw = self.anchor_text.get(&id).cloned().ok_or_else(|| err(Some(at), "an alias used as a key must point at a scalar"))?;
+            let raw = self
+                .anchor_text
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| err(Some(at), "an alias used as a key must point at a scalar"))?;
             let key = key_from(&value, &raw);
             return self.set_key(key, raw, at);
         }
@@ -308,7 +320,8 @@ impl Builder<'_> {
         // Pending comments indented at least as far as the new collection's entries open it;
         // the others belong to the collection around it.
         let block = style == StructureStyle::Block;
-        let (inner, outer): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|c| self.stack.is_empty() || (block && c.col >= indent));
+        let (inner, outer): (Vec<_>, Vec<_>) =
+            self.pending.drain(..).partition(|c| self.stack.is_empty() || (block && c.col >= indent));
         self.pending = outer;
         self.flush_pending_here();
         let mut body = if map {
@@ -318,7 +331,9 @@ impl Builder<'_> {
         };
         match &mut body {
             Body::Map { items, .. } => items.extend(inner.into_iter().map(|c| Item::Comment(Comment::new(c.text)))),
-            Body::Seq { elements } => elements.extend(inner.into_iter().map(|c| Element::Comment(Comment::new(c.text)))),
+            Body::Seq { elements } => {
+                elements.extend(inner.into_iter().map(|c| Element::Comment(Comment::new(c.text))))
+            }
         }
         self.stack.push(Frame { body, indent, anchor, nodes: 1 });
         self.last = Last::Nothing;

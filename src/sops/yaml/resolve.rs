@@ -28,13 +28,7 @@ pub enum ResolveError {
 
 /// The short form of a tag as go-yaml names it (`!!str`, `!custom`), `""` for none.
 pub fn short_tag(handle: &str, suffix: &str) -> String {
-    if handle == "tag:yaml.org,2002:" {
-        format!("!!{suffix}")
-    } else if handle == "!!" {
-        format!("!!{suffix}")
-    } else {
-        format!("{handle}{suffix}")
-    }
+    if handle == "tag:yaml.org,2002:" || handle == "!!" { format!("!!{suffix}") } else { format!("{handle}{suffix}") }
 }
 
 /// The node's text was written quoted or as a block scalar.
@@ -85,7 +79,27 @@ fn check_tag(tag: &str, resolved: Resolved) -> Result<Resolved, ResolveError> {
     Err(ResolveError::Mismatch { found, wanted: tag.to_owned() })
 }
 
+/// What a plain scalar resolves to, without copying strings.
+enum Class {
+    Null,
+    Scalar(Scalar),
+    Str,
+}
+
 fn resolve_plain(input: &str, tag: &str) -> Resolved {
+    match classify(input, tag) {
+        Class::Null => None,
+        Class::Scalar(s) => Some(s),
+        Class::Str => Some(Scalar::str(input)),
+    }
+}
+
+/// True when `s`, written plain, reads back as the same string (the emitter's question).
+pub fn is_plain_string(s: &str) -> bool {
+    matches!(classify(s, ""), Class::Str)
+}
+
+fn classify(input: &str, tag: &str) -> Class {
     let hint = match input.as_bytes().first() {
         None => b'N',
         Some(b'+' | b'-') => b'S',
@@ -95,47 +109,53 @@ fn resolve_plain(input: &str, tag: &str) -> Resolved {
         Some(_) => 0,
     };
     if hint == 0 || tag == "!!str" {
-        return Some(Scalar::str(input));
+        return Class::Str;
     }
     match input {
-        "true" | "True" | "TRUE" => return Some(Scalar::Bool(true)),
-        "false" | "False" | "FALSE" => return Some(Scalar::Bool(false)),
-        "" | "~" | "null" | "Null" | "NULL" => return None,
-        ".nan" | ".NaN" | ".NAN" => return Some(Scalar::Float(f64::NAN)),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Some(Scalar::Float(f64::INFINITY)),
-        "-.inf" | "-.Inf" | "-.INF" => return Some(Scalar::Float(f64::NEG_INFINITY)),
+        "true" | "True" | "TRUE" => return Class::Scalar(Scalar::Bool(true)),
+        "false" | "False" | "FALSE" => return Class::Scalar(Scalar::Bool(false)),
+        "" | "~" | "null" | "Null" | "NULL" => return Class::Null,
+        ".nan" | ".NaN" | ".NAN" => return Class::Scalar(Scalar::Float(f64::NAN)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Class::Scalar(Scalar::Float(f64::INFINITY)),
+        "-.inf" | "-.Inf" | "-.INF" => return Class::Scalar(Scalar::Float(f64::NEG_INFINITY)),
         _ => {}
     }
     match hint {
         b'.' => {
             if let Some(f) = go_parse_float(input) {
-                return Some(Scalar::Float(f));
+                return Class::Scalar(Scalar::Float(f));
             }
         }
         b'D' | b'S' => {
-            if tag.is_empty() || tag == "!!timestamp" {
-                if let Some(t) = GoTime::parse_yaml(input) {
-                    return Some(Scalar::Time(t));
-                }
+            if (tag.is_empty() || tag == "!!timestamp")
+                && let Some(t) = GoTime::parse_yaml(input)
+            {
+                return Class::Scalar(Scalar::Time(t));
             }
-            let plain: String = input.chars().filter(|c| *c != '_').collect();
-            if let Some(i) = go_parse_int_base0(&plain) {
-                return Some(Scalar::Int(i));
+            let stripped;
+            let plain = if input.contains('_') {
+                stripped = input.replace('_', "");
+                stripped.as_str()
+            } else {
+                input
+            };
+            if let Some(i) = go_parse_int_base0(plain) {
+                return Class::Scalar(Scalar::Int(i));
             }
-            if let Some(u) = go_parse_uint_base0(&plain) {
-                return Some(Scalar::Uint(u));
+            if let Some(u) = go_parse_uint_base0(plain) {
+                return Class::Scalar(Scalar::Uint(u));
             }
-            if is_yaml_style_float(&plain) {
-                if let Some(f) = go_parse_float(&plain) {
-                    return Some(Scalar::Float(f));
-                }
+            if is_yaml_style_float(plain)
+                && let Some(f) = go_parse_float(plain)
+            {
+                return Class::Scalar(Scalar::Float(f));
             }
             // go-yaml also tries "-0b…" and "-0o…" by hand; ParseInt with base 0 already
             // accepts both, so they were handled above.
         }
         _ => {}
     }
-    Some(Scalar::str(input))
+    Class::Str
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`

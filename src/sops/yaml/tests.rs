@@ -93,7 +93,8 @@ fn types_resolve_like_go_yaml() {
 #[test]
 fn anchors_are_expanded_like_sops() {
     // gen311_anchors.plain.yaml → gen311_anchors.dec.yaml.
-    let input = "base: &b\n    x: 1\n    y: two\nderived:\n    <<: *b\n    y: three\nref: *b\nscalar: &s hello\nref2: *s\n";
+    let input =
+        "base: &b\n    x: 1\n    y: two\nderived:\n    <<: *b\n    y: three\nref: *b\nscalar: &s hello\nref2: *s\n";
     let expected = "base:\n    x: 1\n    \"y\": two\nderived:\n    !!merge <<:\n        x: 1\n        \"y\": two\n    \"y\": three\nref:\n    x: 1\n    \"y\": two\nscalar: hello\nref2: hello\n";
     assert_eq!(round_trip(input), expected);
 }
@@ -143,7 +144,9 @@ fn alias_bomb_is_refused() {
     let names: Vec<char> = "bcdefghij".chars().collect();
     let mut prev = 'a';
     for n in &names {
-        bomb.push_str(&format!("{n}: &{n} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        bomb.push_str(&format!(
+            "{n}: &{n} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
         prev = *n;
     }
     let err = store().load_plain(bomb.as_bytes()).unwrap_err().to_string();

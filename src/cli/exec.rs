@@ -1,0 +1,234 @@
+//! `exec-env` and `exec-file`: hand decrypted values to another program without writing them
+//! to a regular file (exec-file uses a FIFO unless `--no-fifo`).
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+
+use anyhow::{Context, Result, bail};
+use sealops::crypto::SecretBytes;
+use sealops::sops::ops::{self, Opened};
+use sealops::sops::store::Format;
+use sealops::sops::tree::{Item, Key, Value};
+
+use super::args::{ExecEnvArgs, ExecFileArgs, Global, KeyArgs, TypeArgs};
+use super::exit::{Code, Exit, op_error};
+use super::{files, io, keys};
+
+/// The name sops gives the temporary file.
+const FALLBACK_FILENAME: &str = "tmp-file";
+
+fn open(
+    global: &Global,
+    file: &Path,
+    types: &TypeArgs,
+    keys_args: &KeyArgs,
+) -> Result<(Opened, sealops::sops::store::StoreConfig, Format)> {
+    super::reject_keyservice(global)?;
+    let (in_fmt, out_fmt) = files::formats(types, Some(file))?;
+    let config = files::load_config(global)?;
+    let sc = files::store_config(global, config.as_ref());
+    let options = super::open_options(keys_args)?;
+    let input = io::read_input(&files::input(Some(file)), io::input_limit(in_fmt == Format::Binary))?;
+    let keyring = keys::keyring()?;
+    let opened = ops::open(&*files::store(in_fmt, sc), &input, &keyring, &options).map_err(op_error)?;
+    Ok((opened, sc, out_fmt))
+}
+
+pub fn run_env(global: &Global, a: ExecEnvArgs) -> Result<()> {
+    if a.background && a.same_process {
+        bail!(Exit::new(
+            Code::ConflictingParameters,
+            "Error: The --same-process flag cannot be used with --background"
+        ));
+    }
+    let types = TypeArgs { input_type: a.input_type.clone(), ..TypeArgs::default() };
+    let (opened, _, _) = open(global, &a.file, &types, &a.keys)?;
+    let vars = environment(&opened)?;
+    let mut cmd = shell(&a.command);
+    if a.pristine {
+        cmd.env_clear();
+    }
+    for (k, v) in &vars {
+        cmd.env(k, v);
+    }
+    if let Some(user) = &a.user {
+        as_user(&mut cmd, user)?;
+    }
+    if a.same_process {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            let err = cmd.exec();
+            bail!(Exit::new(Code::Generic, format!("could not run {:?}: {err}", a.command)));
+        }
+    }
+    finish(cmd, a.background)
+}
+
+/// Top-level keys and scalar values as environment variables (sops's rules).
+fn environment(opened: &Opened) -> Result<Vec<(String, OsString)>> {
+    let mut vars = Vec::new();
+    for item in opened.docs.first().map(Vec::as_slice).unwrap_or_default() {
+        let Item::Pair { key, value } = item else { continue };
+        let name = match key {
+            Key::Str(k) => k.clone(),
+            Key::Other { kind, .. } => {
+                bail!(Exit::new(Code::Generic, format!("cannot use non-string keys in environment, got {kind}")))
+            }
+        };
+        if matches!(value, Value::Map(_) | Value::List(_)) {
+            bail!(Exit::new(Code::Generic, format!("cannot use complex value in environment; offending key {name}")));
+        }
+        if name.contains('=') || name.is_empty() {
+            bail!(Exit::new(Code::Generic, format!("cannot use keys with '=' in environment: {name}")));
+        }
+        let text = SecretBytes::new(sealops::sops::dotenv::val_to_string(value));
+        if text.expose().contains(&0) {
+            bail!(Exit::new(
+                Code::Generic,
+                format!("the value of {name} contains a NUL byte and cannot be an environment variable")
+            ));
+        }
+        vars.push((name, os_string(text.expose())));
+    }
+    Ok(vars)
+}
+
+#[cfg(unix)]
+fn os_string(bytes: &[u8]) -> OsString {
+    use std::os::unix::ffi::OsStringExt;
+    OsString::from_vec(bytes.to_vec())
+}
+
+#[cfg(not(unix))]
+fn os_string(bytes: &[u8]) -> OsString {
+    OsString::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+pub fn run_file(global: &Global, a: ExecFileArgs) -> Result<()> {
+    if let Some(name) = &a.filename {
+        let p = Path::new(name);
+        if p.is_absolute() || p.components().count() != 1 || name == ".." || name == "." {
+            bail!(Exit::new(Code::Generic, "The provided filename is not a local path."));
+        }
+    }
+    let (opened, sc, out_fmt) = open(global, &a.file, &a.types, &a.keys)?;
+    let plain = SecretBytes::new(opened.emit_plain(&*files::store(out_fmt, sc)).map_err(op_error)?);
+    drop(opened);
+
+    let dir = tempfile::Builder::new().prefix(".sops").tempdir().context("creating a private temporary directory")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+    }
+    let path = dir.path().join(a.filename.as_deref().unwrap_or(FALLBACK_FILENAME));
+    let command = a.command.replace("{}", &path.to_string_lossy());
+    let mut cmd = shell(&command);
+    if let Some(user) = &a.user {
+        as_user(&mut cmd, user)?;
+    }
+    if a.no_fifo || !cfg!(unix) {
+        std::fs::write(&path, plain.expose()).context("writing the temporary file")?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        let result = finish(cmd, a.background);
+        if !a.background {
+            let _ = std::fs::write(&path, vec![0u8; plain.len()]);
+        }
+        return result;
+    }
+    fifo::serve(&path, plain, cmd, a.background)
+}
+
+#[cfg(unix)]
+mod fifo {
+    use super::*;
+
+    /// Creates a FIFO, feeds it from a thread while the command runs, and makes sure the
+    /// feeding thread ends even when the command never opens the file.
+    pub fn serve(path: &Path, plain: SecretBytes, cmd: Command, background: bool) -> Result<()> {
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .with_context(|| format!("creating the FIFO {}", path.display()))?;
+        let target: PathBuf = path.to_path_buf();
+        let writer = std::thread::spawn(move || {
+            // Opening for writing blocks until a reader opens the FIFO.
+            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&target) {
+                let _ = f.write_all(plain.expose());
+            }
+        });
+        let result = finish(cmd, background);
+        if !writer.is_finished() {
+            // Nobody read it: open the read end ourselves so the writer's open returns.
+            let _ = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+                .open(path);
+        }
+        let _ = writer.join();
+        result
+    }
+
+    use std::os::unix::fs::OpenOptionsExt;
+}
+
+#[cfg(not(unix))]
+mod fifo {
+    use super::*;
+    pub fn serve(_: &Path, _: SecretBytes, _: Command, _: bool) -> Result<()> {
+        bail!("FIFOs need a Unix system: use --no-fifo")
+    }
+}
+
+fn shell(command: &str) -> Command {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(command);
+    cmd
+}
+
+/// Runs the command; its exit code becomes ours.
+fn finish(mut cmd: Command, background: bool) -> Result<()> {
+    if background {
+        tracing::warn!("--background is deprecated in sops and will be removed in a future version");
+        cmd.spawn().context("starting the command")?;
+        return Ok(());
+    }
+    let status: ExitStatus = cmd.status().context("running the command")?;
+    if status.success() {
+        return Ok(());
+    }
+    let code = status.code().unwrap_or(1);
+    std::process::exit(code);
+}
+
+/// `--user`: run as another user (needs the privilege to switch), with HOME/USER set.
+#[cfg(unix)]
+fn as_user(cmd: &mut Command, user: &str) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let passwd = std::fs::read_to_string("/etc/passwd").context("reading /etc/passwd to look up --user")?;
+    let entry = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 7 && f[0] == user)
+        .ok_or_else(|| Exit::new(Code::Generic, format!("user {user:?} not found")))?;
+    let uid: u32 = entry[2].parse().context("uid in /etc/passwd")?;
+    let gid: u32 = entry[3].parse().context("gid in /etc/passwd")?;
+    cmd.uid(uid).gid(gid).env("HOME", entry[5]).env("USER", user).env("LOGNAME", user);
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn as_user(_: &mut Command, _: &str) -> Result<()> {
+    bail!("--user needs a Unix system")
+}
