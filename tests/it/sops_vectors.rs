@@ -1,8 +1,10 @@
 //! Every upstream fixture an age key opens decrypts to the output the real sops recorded
 //! (`tests/data/sops-upstream/ORIGIN.md` says where each file comes from).
 
+use std::path::Path;
+
 use sealops::sops::ops::{self, OpenOptions};
-use sealops::sops::store::Store;
+use sealops::sops::store::{self, Format, Store, StoreConfig};
 use sealops::sops::yaml::YamlStore;
 
 use crate::support::{keyring, read};
@@ -114,4 +116,62 @@ fn wrong_key_fails_like_sops() {
     .expect_err("wrong key");
     assert_eq!(err.kind(), "could_not_retrieve_key");
     assert!(err.to_string().starts_with("Failed to get the data key required to decrypt the SOPS file."));
+}
+
+fn store_for(file: &str) -> Box<dyn Store> {
+    store::for_format(Format::from_path(Path::new(file)), StoreConfig::default())
+}
+
+#[test]
+fn every_age_fixture_in_every_format() {
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("gen311_basic.enc.json", &[KEY], "gen311_basic.dec.json"),
+        ("gen311_basic.enc.env", &[KEY], "gen311_basic.dec.env"),
+        ("gen311_basic.enc.ini", &[KEY], "gen311_basic.dec.ini"),
+        ("gen311_binary.enc.bin", &[KEY], "gen311_binary.dec.bin"),
+        ("pr1031_example.enc.json", &["sops-upstream/age_keys_historical.txt"], "pr1031_example.dec.json"),
+        ("pr1031_example.enc.ini", &["sops-upstream/age_keys_historical.txt"], "pr1031_example.dec.ini"),
+        ("pr1031_example.enc.txt", &["sops-upstream/age_keys_historical.txt"], "pr1031_example.dec.txt"),
+    ];
+    for (enc, keys, dec) in cases {
+        let enc = format!("sops-upstream/{enc}");
+        let store = store_for(&enc);
+        assert_decrypts_to(&*store, &enc, keys, &format!("sops-upstream/{dec}"));
+    }
+}
+
+#[test]
+fn pgp_only_fixtures_in_every_format_name_their_key_types() {
+    let files = [
+        "head_example.enc.json",
+        "head_example.enc.ini",
+        "head_example.enc.txt",
+        "examples_all_in_one_secret.enc.json",
+        "examples_per_file_static_github.enc.json",
+        "ft_format.enc.json",
+        "ft_format.enc.env",
+        "ft_format.enc.ini",
+        "ft_format-2.enc.ini",
+        "ft_no_mac.enc.yaml",
+        "ft_comments_unencrypted_comments.enc.yaml",
+    ];
+    for f in files {
+        let enc = format!("sops-upstream/{f}");
+        let store = store_for(&enc);
+        let err = decrypt_with(&*store, &enc, &[KEY]).expect_err("pgp only");
+        assert_eq!(err.kind(), "could_not_retrieve_key", "{f}");
+        assert!(err.to_string().contains("only with pgp keys"), "{f}: {err}");
+    }
+}
+
+#[test]
+fn parse_only_legacy_files_load_their_metadata() {
+    // sops 1.13-era files: yaml.v2 list style, legacy `attention:` field, KMS + PGP keys.
+    for f in ["parseonly_config_example_v1.13.enc.yaml", "parseonly_stores_ini_example_v1.13.enc.json"] {
+        let enc = format!("sops-upstream/{f}");
+        let (docs, meta) = store_for(&enc).load_encrypted(&read(&enc)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(!docs.is_empty(), "{f}");
+        assert!(meta.master_keys().any(|k| k.type_name() == "pgp"), "{f}");
+        assert!(ops::is_encrypted(&*store_for(&enc), &read(&enc)).unwrap(), "{f}");
+    }
 }
