@@ -8,7 +8,7 @@
 //! See `docs/formats/sops.md` for the value envelope.
 
 use aes_gcm::aead::consts::{U12, U16, U32};
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{Aead, AeadInOut, KeyInit, Payload};
 use aes_gcm::{AesGcm, aes::Aes256};
 
 use super::secret::{DataKey, SecretBytes};
@@ -51,6 +51,44 @@ impl SopsCipher {
             .encrypt(iv.into(), Payload { msg: plaintext, aad })
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
         split_tag(&mut out)
+    }
+
+    /// Encrypts `buf` in place with a 32-byte IV and returns the tag.
+    pub fn seal_in_place(&self, iv: &[u8; SOPS_IV_LEN], buf: &mut [u8], aad: &[u8]) -> [u8; TAG_LEN] {
+        let tag = self
+            .gcm32
+            .encrypt_inout_detached(iv.into(), aad, buf.into())
+            .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+        tag.into()
+    }
+
+    /// Decrypts `buf` (the ciphertext) in place. The tag is checked before anything is
+    /// decrypted, so on failure `buf` still holds only ciphertext.
+    pub fn open_in_place(
+        &self,
+        iv: &[u8],
+        mut buf: Vec<u8>,
+        tag: &[u8; TAG_LEN],
+        aad: &[u8],
+    ) -> Result<SecretBytes, AeadError> {
+        let tag = tag.into();
+        let opened = match iv.len() {
+            32 => self.gcm32.decrypt_inout_detached(nonce(iv), aad, buf.as_mut_slice().into(), tag),
+            16 => Gcm16::new(self.key.expose().into()).decrypt_inout_detached(
+                nonce(iv),
+                aad,
+                buf.as_mut_slice().into(),
+                tag,
+            ),
+            12 => Gcm12::new(self.key.expose().into()).decrypt_inout_detached(
+                nonce(iv),
+                aad,
+                buf.as_mut_slice().into(),
+                tag,
+            ),
+            n => return Err(AeadError::IvLength(n)),
+        };
+        opened.map(|()| SecretBytes::new(buf)).map_err(|_| AeadError::Authentication)
     }
 
     /// Decrypts a value whose IV may have any supported length (sops writes 32).

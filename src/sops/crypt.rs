@@ -59,37 +59,43 @@ impl CryptError {
     }
 }
 
-/// A leaf handed to the per-leaf function.
+/// A leaf of the tree, borrowed for the crypto pass.
 enum Leaf<'a> {
     Value(&'a mut Scalar),
     Comment(&'a mut Comment),
 }
 
-struct Walker<'r, F> {
+/// One leaf with what the walk decided about it.
+struct Job<'a> {
+    leaf: Leaf<'a>,
+    /// The path joined by `:` plus a trailing `:`.
+    aad: String,
+    encrypt: bool,
+}
+
+/// Collects the leaves in document order, deciding for each whether it is encrypted and with
+/// which AAD. Deciding everything before any value changes matters for the comment rules:
+/// sops keeps the comment text as it was when it walked past it.
+struct Collector<'r, 'a> {
     rule: Option<&'r Selection>,
     path: Vec<String>,
     comments: CommentStack,
-    on_leaf: F,
+    jobs: Vec<Job<'a>>,
 }
 
-impl<F> Walker<'_, F>
-where
-    F: FnMut(Leaf<'_>, &[String], bool) -> Result<(), CryptError>,
-{
-    fn branch(&mut self, items: &mut Branch) -> Result<(), CryptError> {
+impl<'a> Collector<'_, 'a> {
+    fn branch(&mut self, items: &'a mut Branch) -> Result<(), CryptError> {
         self.comments.push_level();
         for item in items.iter_mut() {
             match item {
                 Item::Comment(c) => {
                     self.comments.push_comment(lossy(&c.text));
-                    self.leaf(Leaf::Comment(c))?;
+                    self.leaf(Leaf::Comment(c));
                 }
                 Item::Pair { key, value } => {
                     let key = match key {
                         Key::Str(k) => k.clone(),
-                        Key::Other { text, kind } => {
-                            return Err(CryptError::NonStringKey { kind, text: text.clone() });
-                        }
+                        Key::Other { text, kind } => return Err(CryptError::NonStringKey { kind, text: text.clone() }),
                     };
                     self.path.push(key);
                     let walked = self.value(value);
@@ -103,13 +109,13 @@ where
         Ok(())
     }
 
-    fn list(&mut self, elements: &mut [Element]) -> Result<(), CryptError> {
+    fn list(&mut self, elements: &'a mut [Element]) -> Result<(), CryptError> {
         self.comments.push_level();
         for element in elements.iter_mut() {
             match element {
                 Element::Comment(c) => {
                     self.comments.push_comment(lossy(&c.text));
-                    self.leaf(Leaf::Comment(c))?;
+                    self.leaf(Leaf::Comment(c));
                 }
                 Element::Value(v) => {
                     self.value(v)?;
@@ -121,22 +127,63 @@ where
         Ok(())
     }
 
-    fn value(&mut self, value: &mut Value) -> Result<(), CryptError> {
+    fn value(&mut self, value: &'a mut Value) -> Result<(), CryptError> {
         match value {
             Value::Null => Ok(()),
             Value::Scalar(Scalar::Uint(_)) => Err(ScalarError::Unsupported("uint64").into()),
-            Value::Scalar(s) => self.leaf(Leaf::Value(s)),
+            Value::Scalar(s) => {
+                self.leaf(Leaf::Value(s));
+                Ok(())
+            }
             Value::Map(m) => self.branch(m),
             Value::List(l) => self.list(l),
         }
     }
 
-    fn leaf(&mut self, leaf: Leaf<'_>) -> Result<(), CryptError> {
+    fn leaf(&mut self, leaf: Leaf<'a>) {
         let is_comment = matches!(leaf, Leaf::Comment(_));
         let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
         let encrypt = should_encrypt(self.rule, &path, &self.comments, is_comment);
-        (self.on_leaf)(leaf, &self.path, encrypt)
+        self.jobs.push(Job { leaf, aad: aad(&self.path), encrypt });
     }
+}
+
+fn collect<'a>(docs: &'a mut [Branch], meta: &Metadata) -> Result<Vec<Job<'a>>, CryptError> {
+    let mut c =
+        Collector { rule: meta.rule.as_ref(), path: Vec::new(), comments: CommentStack::default(), jobs: Vec::new() };
+    for doc in docs.iter_mut() {
+        c.branch(doc)?;
+    }
+    Ok(c.jobs)
+}
+
+/// Below this many leaves, threads cost more than they save.
+const PARALLEL_MIN: usize = 512;
+
+/// Runs `f` on every job, split across the machine's cores. The error reported is the one of
+/// the first failing job in document order, as a sequential walk would report it.
+fn for_each_job<'a, F>(jobs: &mut [Job<'a>], f: F) -> Result<(), CryptError>
+where
+    F: Fn(&mut Job<'a>) -> Result<(), CryptError> + Sync,
+{
+    let threads =
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(jobs.len() / PARALLEL_MIN).max(1);
+    if threads == 1 {
+        return jobs.iter_mut().try_for_each(f);
+    }
+    let chunk = jobs.len().div_ceil(threads);
+    let results: Vec<Result<(), CryptError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .chunks_mut(chunk)
+            .map(|part| {
+                let f = &f;
+                scope.spawn(move || part.iter_mut().try_for_each(f))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    // Chunks are in document order, so the first error found is the first in the document.
+    results.into_iter().collect()
 }
 
 fn lossy(text: &SecretBytes) -> String {
@@ -174,49 +221,46 @@ fn hex_upper(bytes: &[u8]) -> String {
     out
 }
 
+/// Hashes the values the MAC covers, in document order.
+fn mac_of(jobs: &[Job<'_>], meta: &Metadata) -> Result<String, CryptError> {
+    let mut hasher = new_hasher(meta);
+    for job in jobs {
+        if let Leaf::Value(value) = &job.leaf {
+            if !meta.mac_only_encrypted || job.encrypt {
+                hasher.update(scalar::plaintext(value)?);
+            }
+        }
+    }
+    Ok(hex_upper(&hasher.finalize()))
+}
+
 /// Encrypts every selected leaf in place and returns the MAC (hex) of the plaintext.
 pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) -> Result<String, CryptError> {
-    let mut hasher = new_hasher(meta);
+    let mut jobs = collect(docs, meta)?;
+    let mac = mac_of(&jobs, meta)?;
     let unencrypted_comment_regex = meta.rule.as_ref().and_then(Selection::unencrypted_comment_regex);
-    let mut walker = Walker {
-        rule: meta.rule.as_ref(),
-        path: Vec::new(),
-        comments: CommentStack::default(),
-        on_leaf: |leaf: Leaf<'_>, path: &[String], encrypt: bool| -> Result<(), CryptError> {
-            match leaf {
-                Leaf::Value(value) => {
-                    if !meta.mac_only_encrypted || encrypt {
-                        hasher.update(scalar::plaintext(value)?);
-                    }
-                    if encrypt {
-                        let aad = aad(path);
-                        let sealed = cipher
-                            .encrypt(value, &aad)
-                            .map_err(|source| CryptError::Encrypt { path: aad.clone(), source })?;
-                        *value = Scalar::Str(SecretBytes::from(sealed.unwrap_or_default()));
-                    }
-                }
-                Leaf::Comment(comment) => {
-                    if encrypt {
-                        let sealed =
-                            cipher.encrypt_bytes("comment", comment.text.expose(), &aad(path)).unwrap_or_default();
-                        if let Some(re) = unencrypted_comment_regex
-                            && re.is_match(&sealed)
-                        {
-                            return Err(CryptError::CommentMatchesRegex(sealed));
-                        }
-                        comment.text = SecretBytes::from(sealed);
-                    }
-                }
+    jobs.retain(|j| j.encrypt);
+    for_each_job(&mut jobs, |job| {
+        match &mut job.leaf {
+            Leaf::Value(value) => {
+                let sealed = cipher
+                    .encrypt(value, &job.aad)
+                    .map_err(|source| CryptError::Encrypt { path: job.aad.clone(), source })?;
+                **value = Scalar::Str(SecretBytes::from(sealed.unwrap_or_default()));
             }
-            Ok(())
-        },
-    };
-    for doc in docs.iter_mut() {
-        walker.branch(doc)?;
-    }
-    drop(walker);
-    Ok(hex_upper(&hasher.finalize()))
+            Leaf::Comment(comment) => {
+                let sealed = cipher.encrypt_bytes("comment", comment.text.expose(), &job.aad).unwrap_or_default();
+                if let Some(re) = unencrypted_comment_regex
+                    && re.is_match(&sealed)
+                {
+                    return Err(CryptError::CommentMatchesRegex(sealed));
+                }
+                comment.text = SecretBytes::from(sealed);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(mac)
 }
 
 /// What decryption found besides the plaintext.
@@ -230,51 +274,41 @@ pub struct Decrypted {
 
 /// Decrypts every selected leaf in place and returns the MAC of the result.
 pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) -> Result<Decrypted, CryptError> {
-    let mut hasher = new_hasher(meta);
-    let mut plaintext_comments = 0usize;
-    let mut walker = Walker {
-        rule: meta.rule.as_ref(),
-        path: Vec::new(),
-        comments: CommentStack::default(),
-        on_leaf: |leaf: Leaf<'_>, path: &[String], encrypt: bool| -> Result<(), CryptError> {
-            match leaf {
-                Leaf::Value(value) => {
-                    if encrypt {
-                        let Scalar::Str(text) = &*value else {
-                            return Err(CryptError::NotEncrypted { path: aad(path), kind: value.type_name() });
-                        };
-                        let aad = aad(path);
-                        let envelope = std::str::from_utf8(text.expose())
-                            .map_err(|_| CryptError::Decrypt { path: aad.clone(), source: ValueError::NotEnvelope })?;
-                        let plain = cipher
-                            .decrypt(envelope, &aad)
-                            .map_err(|source| CryptError::Decrypt { path: aad.clone(), source })?;
-                        *value = plain;
-                    }
-                    if !meta.mac_only_encrypted || encrypt {
-                        hasher.update(scalar::plaintext(value)?);
-                    }
-                }
-                Leaf::Comment(comment) => {
-                    if encrypt {
-                        let opened = std::str::from_utf8(comment.text.expose())
-                            .ok()
-                            .and_then(|envelope| cipher.decrypt_bytes(envelope, &aad(path)).ok());
-                        match opened {
-                            Some((plain, _)) => comment.text = plain,
-                            // Assume the comment was never encrypted (sops < 3.x files).
-                            None => plaintext_comments += 1,
-                        }
+    let mut jobs = collect(docs, meta)?;
+    let plaintext_comments = std::sync::atomic::AtomicUsize::new(0);
+    for_each_job(&mut jobs, |job| {
+        if !job.encrypt {
+            return Ok(());
+        }
+        match &mut job.leaf {
+            Leaf::Value(value) => {
+                let Scalar::Str(text) = &**value else {
+                    return Err(CryptError::NotEncrypted { path: job.aad.clone(), kind: value.type_name() });
+                };
+                let envelope = std::str::from_utf8(text.expose())
+                    .map_err(|_| CryptError::Decrypt { path: job.aad.clone(), source: ValueError::NotEnvelope })?;
+                let plain = cipher
+                    .decrypt(envelope, &job.aad)
+                    .map_err(|source| CryptError::Decrypt { path: job.aad.clone(), source })?;
+                **value = plain;
+            }
+            Leaf::Comment(comment) => {
+                let opened = std::str::from_utf8(comment.text.expose())
+                    .ok()
+                    .and_then(|envelope| cipher.decrypt_bytes(envelope, &job.aad).ok());
+                match opened {
+                    Some((plain, _)) => comment.text = plain,
+                    // Assume the comment was never encrypted (files from old sops versions).
+                    None => {
+                        plaintext_comments.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                 }
             }
-            Ok(())
-        },
-    };
-    for doc in docs.iter_mut() {
-        walker.branch(doc)?;
-    }
-    drop(walker);
+        }
+        Ok(())
+    })?;
+    let mac = mac_of(&jobs, meta)?;
+    let plaintext_comments = plaintext_comments.into_inner();
     if plaintext_comments > 0 {
         // The comment text is deliberately not logged: it may be plaintext.
         tracing::warn!(
@@ -282,7 +316,7 @@ pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
             "Found possibly unencrypted comment in file. This is to be expected if the file being decrypted was created with an older version of SOPS."
         );
     }
-    Ok(Decrypted { mac: hex_upper(&hasher.finalize()), plaintext_comments })
+    Ok(Decrypted { mac, plaintext_comments })
 }
 
 /// Encrypts a MAC for storage, bound to `lastmodified`.

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::scalar::{self, ScalarError};
 use super::tree::Scalar;
-use crate::crypto::aead::{AeadError, SOPS_IV_LEN, SopsCipher};
+use crate::crypto::aead::{AeadError, SOPS_IV_LEN, SopsCipher, TAG_LEN};
 use crate::crypto::{DataKey, SecretBytes, random};
 
 /// Go's `base64.StdEncoding`: padding required, non-zero trailing bits tolerated.
@@ -34,9 +34,19 @@ const PREFIX: &str = "ENC[AES256_GCM,data:";
 /// The fields of an envelope, base64-decoded.
 pub struct Envelope<'a> {
     pub data: Vec<u8>,
-    pub iv: Vec<u8>,
-    pub tag: Vec<u8>,
+    iv: [u8; MAX_IV_LEN],
+    iv_len: usize,
+    pub tag: [u8; TAG_LEN],
     pub kind: &'a str,
+}
+
+/// The longest IV accepted (sops writes 32; the AEAD supports 12, 16 and 32).
+const MAX_IV_LEN: usize = 32;
+
+impl Envelope<'_> {
+    pub fn iv(&self) -> &[u8] {
+        &self.iv[..self.iv_len]
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,18 +90,39 @@ fn rfind_short(hay: &str, needle: &str) -> Option<usize> {
 /// Splits an envelope into its fields and decodes them.
 pub fn parse(s: &str) -> Result<Envelope<'_>, ValueError> {
     let [data, iv, tag, kind] = split_fields(s).ok_or(ValueError::NotEnvelope)?;
-    Ok(Envelope {
-        data: GO_STD.decode(data).map_err(|_| ValueError::Base64("data"))?,
-        iv: GO_STD.decode(iv).map_err(|_| ValueError::Base64("iv"))?,
-        tag: GO_STD.decode(tag).map_err(|_| ValueError::Base64("tag"))?,
-        kind,
-    })
+    // Decoded in sops's order, so the same field is blamed first.
+    let data = GO_STD.decode(data).map_err(|_| ValueError::Base64("data"))?;
+    let mut iv_buf = [0u8; MAX_IV_LEN];
+    let iv_len = GO_STD.decode_slice(iv, &mut iv_buf).map_err(|e| match e {
+        base64::DecodeSliceError::OutputSliceTooSmall => ValueError::Aead(AeadError::IvLength(iv.len() * 3 / 4)),
+        base64::DecodeSliceError::DecodeError(_) => ValueError::Base64("iv"),
+    })?;
+    let mut tag_buf = [0u8; TAG_LEN + 3];
+    let tag_len = GO_STD.decode_slice(tag, &mut tag_buf).map_err(|_| ValueError::Base64("tag"))?;
+    if tag_len != TAG_LEN {
+        return Err(ValueError::Aead(AeadError::TagLength(tag_len)));
+    }
+    let mut tag_out = [0u8; TAG_LEN];
+    tag_out.copy_from_slice(&tag_buf[..TAG_LEN]);
+    Ok(Envelope { data, iv: iv_buf, iv_len, tag: tag_out, kind })
 }
 
 /// Writes an envelope.
 pub fn format(data: &[u8], iv: &[u8], tag: &[u8], kind: &str) -> String {
     let e = &base64::engine::general_purpose::STANDARD;
-    format!("{PREFIX}{},iv:{},tag:{},type:{kind}]", e.encode(data), e.encode(iv), e.encode(tag))
+    let b64 = |n: usize| n.div_ceil(3) * 4;
+    let mut out =
+        String::with_capacity(PREFIX.len() + b64(data.len()) + b64(iv.len()) + b64(tag.len()) + kind.len() + 16);
+    out.push_str(PREFIX);
+    e.encode_string(data, &mut out);
+    out.push_str(",iv:");
+    e.encode_string(iv, &mut out);
+    out.push_str(",tag:");
+    e.encode_string(tag, &mut out);
+    out.push_str(",type:");
+    out.push_str(kind);
+    out.push(']');
+    out
 }
 
 /// AES-GCM for the values of one file, with the IV stash.
@@ -144,8 +175,9 @@ impl ValueCipher {
         }
         let stashed = self.stash_lookup(kind, plain, aad);
         let iv = stashed.unwrap_or_else(|| self.ivs.lock().expect("iv pool lock").take::<SOPS_IV_LEN>());
-        let (data, tag) = self.aead.seal(&iv, plain, aad.as_bytes());
-        Some(format(&data, &iv, &tag, kind))
+        let mut buf = zeroize::Zeroizing::new(plain.to_vec());
+        let tag = self.aead.seal_in_place(&iv, &mut buf, aad.as_bytes());
+        Some(format(&buf, &iv, &tag, kind))
     }
 
     /// Decrypts an envelope to its plaintext bytes and type tag. `""` decrypts to an empty
@@ -154,16 +186,17 @@ impl ValueCipher {
         if envelope.is_empty() {
             return Ok((SecretBytes::default(), "str"));
         }
-        let env = parse(envelope)?;
-        let plain = self.aead.open(&env.iv, &env.data, &env.tag, aad.as_bytes())?;
+        let Envelope { data, iv, iv_len, tag, kind } = parse(envelope)?;
+        let env_kind = kind;
+        let plain = self.aead.open_in_place(&iv[..iv_len], data, &tag, aad.as_bytes())?;
         if !self.recording {
-            return Ok((plain, env.kind));
+            return Ok((plain, env_kind));
         }
-        if let Ok(iv) = <[u8; SOPS_IV_LEN]>::try_from(env.iv.as_slice()) {
-            let stash_kind = if env.kind == "bytes" { "str" } else { env.kind };
+        if let Ok(iv) = <[u8; SOPS_IV_LEN]>::try_from(&iv[..iv_len]) {
+            let stash_kind = if env_kind == "bytes" { "str" } else { env_kind };
             self.stash.lock().expect("stash lock").insert(fingerprint(stash_kind, plain.expose(), aad.as_bytes()), iv);
         }
-        Ok((plain, env.kind))
+        Ok((plain, env_kind))
     }
 
     /// Decrypts an envelope into a typed value.
@@ -212,7 +245,7 @@ mod tests {
             Err(ValueError::Base64("data"))
         ));
         // Trailing text after the last ']' is accepted, as by the unanchored regex.
-        let e = parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]trailing").unwrap();
+        let e = parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]trailing").unwrap();
         assert_eq!(e.kind, "str");
     }
 
