@@ -32,7 +32,12 @@ pub fn run(global: &Global, a: DecryptArgs) -> Result<()> {
         Some(at) => opened.extract(&*out_store, &at),
         None => opened.emit_plain(&*out_store),
     }
-    .map_err(op_error)?;
+    .map_err(|e| match e {
+        // sops reports a path that is not in the file as a plain error (exit 1); only a
+        // malformed path is InvalidTreePathFormat (91).
+        ops::OpError::Extract(_) => Exit::new(Code::Generic, e.to_string()).into(),
+        e => op_error(e),
+    })?;
     tracing::info!(file = %file.map(|p| p.display().to_string()).unwrap_or_else(|| "-".into()), "decrypted");
     io::write_output(&output, &plain)
 }

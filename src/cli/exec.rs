@@ -64,7 +64,7 @@ pub fn run_env(global: &Global, a: ExecEnvArgs) -> Result<()> {
             bail!(Exit::new(Code::Generic, format!("could not run {:?}: {err}", a.command)));
         }
     }
-    finish(cmd, a.background)
+    exit_like(finish(cmd, a.background)?)
 }
 
 /// Top-level keys and scalar values as environment variables (sops's rules).
@@ -130,7 +130,7 @@ pub fn run_file(global: &Global, a: ExecFileArgs) -> Result<()> {
     if let Some(user) = &a.user {
         as_user(&mut cmd, user)?;
     }
-    if a.no_fifo || !cfg!(unix) {
+    let code = if a.no_fifo || !cfg!(unix) {
         std::fs::write(&path, plain.expose()).context("writing the temporary file")?;
         #[cfg(unix)]
         {
@@ -141,9 +141,15 @@ pub fn run_file(global: &Global, a: ExecFileArgs) -> Result<()> {
         if !a.background {
             let _ = std::fs::write(&path, vec![0u8; plain.len()]);
         }
-        return result;
-    }
-    fifo::serve(&path, plain, cmd, a.background)
+        result
+    } else {
+        fifo::serve(&path, plain, cmd, a.background)
+    };
+    // Remove the temporary directory before taking on the command's exit code:
+    // `std::process::exit` runs no destructors, and a failing command must not leave the
+    // plaintext behind.
+    drop(dir);
+    exit_like(code?)
 }
 
 #[cfg(unix)]
@@ -152,7 +158,7 @@ mod fifo {
 
     /// Creates a FIFO, feeds it from a thread while the command runs, and makes sure the
     /// feeding thread ends even when the command never opens the file.
-    pub fn serve(path: &Path, plain: SecretBytes, cmd: Command, background: bool) -> Result<()> {
+    pub fn serve(path: &Path, plain: SecretBytes, cmd: Command, background: bool) -> Result<i32> {
         rustix::fs::mknodat(
             rustix::fs::CWD,
             path,
@@ -186,7 +192,7 @@ mod fifo {
 #[cfg(not(unix))]
 mod fifo {
     use super::*;
-    pub fn serve(_: &Path, _: SecretBytes, _: Command, _: bool) -> Result<()> {
+    pub fn serve(_: &Path, _: SecretBytes, _: Command, _: bool) -> Result<i32> {
         bail!("FIFOs need a Unix system: use --no-fifo")
     }
 }
@@ -197,19 +203,24 @@ fn shell(command: &str) -> Command {
     cmd
 }
 
-/// Runs the command; its exit code becomes ours.
-fn finish(mut cmd: Command, background: bool) -> Result<()> {
+/// Runs the command and returns its exit code (0 when started in the background). The caller
+/// cleans up, then ends with that code ([`exit_like`]).
+fn finish(mut cmd: Command, background: bool) -> Result<i32> {
     if background {
         tracing::warn!("--background is deprecated in sops and will be removed in a future version");
         cmd.spawn().context("starting the command")?;
-        return Ok(());
+        return Ok(0);
     }
     let status: ExitStatus = cmd.status().context("running the command")?;
-    if status.success() {
-        return Ok(());
+    Ok(if status.success() { 0 } else { status.code().unwrap_or(1) })
+}
+
+/// The command's exit code becomes ours, as in sops.
+fn exit_like(code: i32) -> Result<()> {
+    if code != 0 {
+        std::process::exit(code);
     }
-    let code = status.code().unwrap_or(1);
-    std::process::exit(code);
+    Ok(())
 }
 
 /// `--user`: run as another user (needs the privilege to switch), with HOME/USER set.

@@ -109,6 +109,13 @@ fn ignore_broken_pipe(e: io::Error) -> io::Result<()> {
 /// Replaces `path` with `bytes` through a temporary file and a rename. The new file keeps the
 /// old one's permissions; a new file is created readable by its owner only.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    // Through a symbolic link, replace its target as sops does (it writes through the link):
+    // renaming over the link itself would leave the target, possibly plaintext, as it was.
+    let resolved = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path).ok(),
+        _ => None,
+    };
+    let path = resolved.as_deref().unwrap_or(path);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -187,6 +194,19 @@ mod tests {
         }
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_goes_through_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.yaml");
+        let link = dir.path().join("link.yaml");
+        fs::write(&target, b"old").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
+        assert_eq!(fs::read(&target).unwrap(), b"new");
     }
 
     #[test]

@@ -48,8 +48,11 @@ pub fn main() -> ExitCode {
 }
 
 fn render(err: &anyhow::Error) -> String {
-    // An `Exit` carries a complete, user-facing message; other errors show their chain.
-    if let Some(exit) = err.downcast_ref::<exit::Exit>() {
+    // An `Exit` carries a complete, user-facing message; other errors show their chain. Only
+    // an `Exit` at the top counts: `downcast_ref` also finds one under a `.context(…)`, and
+    // printing just the inner message would drop what the context says (e.g. that an edit
+    // was not saved).
+    if let Some(exit) = err.chain().next().and_then(|e| e.downcast_ref::<exit::Exit>()) {
         return exit.message.clone();
     }
     format!("{err:#}")

@@ -17,7 +17,7 @@ use super::{files, io, keys};
 
 pub fn run_set(global: &Global, a: SetArgs) -> Result<()> {
     super::reject_keyservice(global)?;
-    let at = parse_path(&a.path)?;
+    let at = parse_path(&a.path, "Invalid set index format")?;
     let json = match (a.value_file, a.value_stdin, &a.value) {
         (true, true, _) => {
             bail!(Exit::new(Code::ConflictingParameters, "Error: cannot use both --value-file and --value-stdin"))
@@ -50,20 +50,26 @@ pub fn run_set(global: &Global, a: SetArgs) -> Result<()> {
 
 pub fn run_unset(global: &Global, a: UnsetArgs) -> Result<()> {
     super::reject_keyservice(global)?;
-    let at = parse_path(&a.path)?;
+    let at = parse_path(&a.path, "Invalid unset index format")?;
     with_opened(global, &a.file, &a.types, &a.keys, |opened| match opened.unset(&at) {
         Ok(()) => Ok(true),
         Err(ops::OpError::Path(PathError::UnsetMissing(_) | PathError::UnsetOutOfBounds(_))) if a.idempotent => {
             Ok(false)
         }
+        // sops passes "Key not found" on as a plain error: exit 1, not InvalidTreePathFormat.
+        Err(e @ ops::OpError::Path(PathError::UnsetMissing(_) | PathError::UnsetOutOfBounds(_))) => {
+            Err(Exit::new(Code::Generic, e.to_string()).into())
+        }
         Err(e) => Err(op_error(e)),
     })
 }
 
-fn parse_path(text: &str) -> Result<Vec<sealops::sops::tree::PathStep>> {
-    let at = path::parse(text).map_err(|e| Exit::new(Code::InvalidTreePathFormat, e.to_string()))?;
+/// The path argument of `set`/`unset`. A malformed one is sops's `ErrorInvalidSetFormat` (7),
+/// with sops's message (`what`) in front of the parser's detail.
+fn parse_path(text: &str, what: &str) -> Result<Vec<sealops::sops::tree::PathStep>> {
+    let at = path::parse(text).map_err(|e| Exit::new(Code::InvalidSetFormat, format!("{what}: {e}")))?;
     if at.is_empty() {
-        bail!(Exit::new(Code::InvalidTreePathFormat, "error parsing path: the path is empty"));
+        bail!(Exit::new(Code::InvalidSetFormat, format!("{what}: the path is empty")));
     }
     Ok(at)
 }

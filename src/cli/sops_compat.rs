@@ -63,11 +63,12 @@ pub fn translate(argv: Vec<OsString>) -> Vec<OsString> {
             Some("-r" | "--rotate") => command = "rotate",
             Some("--set") => {
                 command = "set";
-                // `--set '["path"] value'`: the path, then the JSON value after the first space
-                // following the last ']'.
+                // `--set '["path"] value'`: split at the first "] ", as sops does
+                // (`strings.SplitAfterN(set, "] ", 2)`). Not at the last ']': the JSON value
+                // may hold brackets itself (`["k"] {"a": [1, 2]}`).
                 if let Some(spec) = iter.next() {
                     let spec = spec.to_string_lossy().into_owned();
-                    let split = spec.rfind(']').map(|i| i + 1).unwrap_or(spec.len());
+                    let split = spec.find("] ").map(|i| i + 1).unwrap_or(spec.len());
                     let (path, value) = spec.split_at(split);
                     args.push("--sops-set-path".into());
                     args.push(path.trim().into());
@@ -77,6 +78,11 @@ pub fn translate(argv: Vec<OsString>) -> Vec<OsString> {
             }
             _ => args.push(arg),
         }
+    }
+    if command == "set" || command == "edit" {
+        // sops's flags are global, and `--set` and edit always write in place: `sops -i --set …`
+        // is accepted there. Our `set`/`edit` have no --in-place, so drop it.
+        args.retain(|a| a != "-i" && a != "--in-place");
     }
     out.push(command.into());
     out.extend(reorder_set(args));
@@ -162,5 +168,11 @@ mod tests {
             ["sops", "set", "f.yaml", "[\"a\"][0]", "{\"b\": 1}"]
         );
         assert_eq!(t(&["sops", "--config", "c.yaml", "encrypt", "f"]), ["sops", "--config", "c.yaml", "encrypt", "f"]);
+        assert_eq!(t(&["sops", "-i", "--set", "[\"a\"] 1", "f.yaml"]), ["sops", "set", "f.yaml", "[\"a\"]", "1"]);
+        assert_eq!(t(&["sops", "-i", "f.yaml"]), ["sops", "edit", "f.yaml"]);
+        assert_eq!(
+            t(&["sops", "--set", "[\"a\"] {\"b\": [1, 2]}", "f.yaml"]),
+            ["sops", "set", "f.yaml", "[\"a\"]", "{\"b\": [1, 2]}"]
+        );
     }
 }

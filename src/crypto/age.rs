@@ -196,7 +196,10 @@ fn decrypt_with<'a>(
 
 fn describe(err: age::DecryptError) -> AgeError {
     AgeError::Decrypt(match err {
-        age::DecryptError::NoMatchingKeys => "no identity matched any of the recipients".to_owned(),
+        // Go age's wording, which sops shows and users search for.
+        age::DecryptError::NoMatchingKeys => {
+            "identity did not match any of the recipients: incorrect identity for recipient block".to_owned()
+        }
         other => other.to_string(),
     })
 }

@@ -30,11 +30,11 @@ pub enum CryptError {
     #[error(transparent)]
     Scalar(#[from] ScalarError),
     /// A value failed to decrypt: tampered, moved to another key, or the wrong data key.
-    #[error("Could not decrypt value at {path}: {source}")]
+    #[error("Could not decrypt value at {}: {source}", shown(path))]
     Decrypt { path: String, source: ValueError },
-    #[error("Could not encrypt value at {path}: {source}")]
+    #[error("Could not encrypt value at {}: {source}", shown(path))]
     Encrypt { path: String, source: ValueError },
-    #[error("Expected encrypted value as string, but got {kind} at {path}")]
+    #[error("Expected encrypted value as string, but got {kind} at {}", shown(path))]
     NotEncrypted { path: String, kind: &'static str },
     #[error(
         "Encrypted comment {0:?} matches UnencryptedCommentRegex! Make sure that UnencryptedCommentRegex cannot match an encrypted comment."
@@ -44,6 +44,14 @@ pub enum CryptError {
     MacDecrypt(ValueError),
     #[error("MAC mismatch. File has {stored}, computed {computed}")]
     MacMismatch { stored: String, computed: String },
+}
+
+/// A leaf's path for messages: the AAD without its trailing `:` (the top level is `(top)`).
+fn shown(aad: &str) -> &str {
+    match aad.strip_suffix(':') {
+        Some("") | None => "(top)",
+        Some(p) => p,
+    }
 }
 
 impl CryptError {
@@ -68,9 +76,15 @@ enum Leaf<'a> {
 /// One leaf with what the walk decided about it.
 struct Job<'a> {
     leaf: Leaf<'a>,
-    /// The path joined by `:` plus a trailing `:`.
-    aad: String,
+    /// Where its AAD (the path joined by `:` plus a trailing `:`) sits in [`Collected::aads`].
+    aad: std::ops::Range<usize>,
     encrypt: bool,
+}
+
+/// The leaves of a tree and, in one buffer, their AADs.
+struct Collected<'a> {
+    jobs: Vec<Job<'a>>,
+    aads: String,
 }
 
 /// Collects the leaves in document order, deciding for each whether it is encrypted and with
@@ -81,6 +95,7 @@ struct Collector<'r, 'a> {
     path: Vec<String>,
     comments: CommentStack,
     jobs: Vec<Job<'a>>,
+    aads: String,
 }
 
 impl<'a> Collector<'_, 'a> {
@@ -144,17 +159,24 @@ impl<'a> Collector<'_, 'a> {
         let is_comment = matches!(leaf, Leaf::Comment(_));
         let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
         let encrypt = should_encrypt(self.rule, &path, &self.comments, is_comment);
-        self.jobs.push(Job { leaf, aad: aad(&self.path), encrypt });
+        let start = self.aads.len();
+        push_aad(&mut self.aads, &self.path);
+        self.jobs.push(Job { leaf, aad: start..self.aads.len(), encrypt });
     }
 }
 
-fn collect<'a>(docs: &'a mut [Branch], meta: &Metadata) -> Result<Vec<Job<'a>>, CryptError> {
-    let mut c =
-        Collector { rule: meta.rule.as_ref(), path: Vec::new(), comments: CommentStack::default(), jobs: Vec::new() };
+fn collect<'a>(docs: &'a mut [Branch], meta: &Metadata) -> Result<Collected<'a>, CryptError> {
+    let mut c = Collector {
+        rule: meta.rule.as_ref(),
+        path: Vec::new(),
+        comments: CommentStack::default(),
+        jobs: Vec::new(),
+        aads: String::new(),
+    };
     for doc in docs.iter_mut() {
         c.branch(doc)?;
     }
-    Ok(c.jobs)
+    Ok(Collected { jobs: c.jobs, aads: c.aads })
 }
 
 /// Below this many leaves, threads cost more than they save.
@@ -190,9 +212,8 @@ fn lossy(text: &SecretBytes) -> String {
     String::from_utf8_lossy(text.expose()).into_owned()
 }
 
-/// The AAD of a leaf: the path joined by `:`, plus a trailing `:`.
-fn aad(path: &[String]) -> String {
-    let mut out = String::with_capacity(path.iter().map(|p| p.len() + 1).sum::<usize>() + 1);
+/// Appends the AAD of a leaf: the path joined by `:`, plus a trailing `:`.
+fn push_aad(out: &mut String, path: &[String]) {
     for p in path {
         out.push_str(p);
         out.push(':');
@@ -200,7 +221,6 @@ fn aad(path: &[String]) -> String {
     if path.is_empty() {
         out.push(':');
     }
-    out
 }
 
 fn new_hasher(meta: &Metadata) -> Sha512 {
@@ -225,10 +245,10 @@ fn hex_upper(bytes: &[u8]) -> String {
 fn mac_of(jobs: &[Job<'_>], meta: &Metadata) -> Result<String, CryptError> {
     let mut hasher = new_hasher(meta);
     for job in jobs {
-        if let Leaf::Value(value) = &job.leaf {
-            if !meta.mac_only_encrypted || job.encrypt {
-                hasher.update(scalar::plaintext(value)?);
-            }
+        if let Leaf::Value(value) = &job.leaf
+            && (!meta.mac_only_encrypted || job.encrypt)
+        {
+            hasher.update(scalar::plaintext(value)?);
         }
     }
     Ok(hex_upper(&hasher.finalize()))
@@ -236,20 +256,21 @@ fn mac_of(jobs: &[Job<'_>], meta: &Metadata) -> Result<String, CryptError> {
 
 /// Encrypts every selected leaf in place and returns the MAC (hex) of the plaintext.
 pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) -> Result<String, CryptError> {
-    let mut jobs = collect(docs, meta)?;
+    let Collected { mut jobs, aads } = collect(docs, meta)?;
     let mac = mac_of(&jobs, meta)?;
     let unencrypted_comment_regex = meta.rule.as_ref().and_then(Selection::unencrypted_comment_regex);
     jobs.retain(|j| j.encrypt);
     for_each_job(&mut jobs, |job| {
+        let aad = &aads[job.aad.clone()];
         match &mut job.leaf {
             Leaf::Value(value) => {
                 let sealed = cipher
-                    .encrypt(value, &job.aad)
-                    .map_err(|source| CryptError::Encrypt { path: job.aad.clone(), source })?;
+                    .encrypt(value, aad)
+                    .map_err(|source| CryptError::Encrypt { path: aad.to_owned(), source })?;
                 **value = Scalar::Str(SecretBytes::from(sealed.unwrap_or_default()));
             }
             Leaf::Comment(comment) => {
-                let sealed = cipher.encrypt_bytes("comment", comment.text.expose(), &job.aad).unwrap_or_default();
+                let sealed = cipher.encrypt_bytes("comment", comment.text.expose(), aad).unwrap_or_default();
                 if let Some(re) = unencrypted_comment_regex
                     && re.is_match(&sealed)
                 {
@@ -274,28 +295,29 @@ pub struct Decrypted {
 
 /// Decrypts every selected leaf in place and returns the MAC of the result.
 pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) -> Result<Decrypted, CryptError> {
-    let mut jobs = collect(docs, meta)?;
+    let Collected { mut jobs, aads } = collect(docs, meta)?;
     let plaintext_comments = std::sync::atomic::AtomicUsize::new(0);
     for_each_job(&mut jobs, |job| {
         if !job.encrypt {
             return Ok(());
         }
+        let aad = &aads[job.aad.clone()];
         match &mut job.leaf {
             Leaf::Value(value) => {
                 let Scalar::Str(text) = &**value else {
-                    return Err(CryptError::NotEncrypted { path: job.aad.clone(), kind: value.type_name() });
+                    return Err(CryptError::NotEncrypted { path: aad.to_owned(), kind: value.type_name() });
                 };
                 let envelope = std::str::from_utf8(text.expose())
-                    .map_err(|_| CryptError::Decrypt { path: job.aad.clone(), source: ValueError::NotEnvelope })?;
+                    .map_err(|_| CryptError::Decrypt { path: aad.to_owned(), source: ValueError::NotEnvelope })?;
                 let plain = cipher
-                    .decrypt(envelope, &job.aad)
-                    .map_err(|source| CryptError::Decrypt { path: job.aad.clone(), source })?;
+                    .decrypt(envelope, aad)
+                    .map_err(|source| CryptError::Decrypt { path: aad.to_owned(), source })?;
                 **value = plain;
             }
             Leaf::Comment(comment) => {
                 let opened = std::str::from_utf8(comment.text.expose())
                     .ok()
-                    .and_then(|envelope| cipher.decrypt_bytes(envelope, &job.aad).ok());
+                    .and_then(|envelope| cipher.decrypt_bytes(envelope, aad).ok());
                 match opened {
                     Some((plain, _)) => comment.text = plain,
                     // Assume the comment was never encrypted (files from old sops versions).

