@@ -345,7 +345,7 @@ impl Parser<'_> {
         loop {
             let run = self.pos;
             let rest = self.input.get(run..).unwrap_or_default();
-            self.pos += rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len());
+            self.pos += super::scan::position(rest, |b| (b == b'"') | (b == b'\\') | (b < 0x20)).unwrap_or(rest.len());
             if out.capacity() == 0 && self.peek() == Some(b'"') {
                 // Common case, no escapes: one exact allocation.
                 out.reserve_exact(self.pos - run);
@@ -572,7 +572,7 @@ pub(crate) fn write_go_string(out: &mut Vec<u8>, s: &[u8]) {
     let mut rest = s;
     loop {
         // Copy the run of bytes that need no escaping in one go.
-        let safe = rest.iter().position(|&b| !is_html_safe(b)).unwrap_or(rest.len());
+        let safe = super::scan::position(rest, |b| !is_html_safe(b)).unwrap_or(rest.len());
         let (run, tail) = rest.split_at(safe);
         out.extend_from_slice(run);
         let Some(&b) = tail.first() else { break };
@@ -605,8 +605,9 @@ pub(crate) fn write_go_string(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// Go's `htmlSafeSet`: printable ASCII (DEL included) except `"`, `\`, `<`, `>` and `&`.
+#[inline(always)]
 fn is_html_safe(b: u8) -> bool {
-    (0x20..0x80).contains(&b) && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&')
+    (b.wrapping_sub(0x20) < 0x60) & (b != b'"') & (b != b'\\') & (b != b'<') & (b != b'>') & (b != b'&')
 }
 
 fn write_ascii_escape(out: &mut Vec<u8>, b: u8) {

@@ -19,6 +19,7 @@ pub mod ops;
 pub mod path;
 pub mod rules;
 pub mod scalar;
+pub mod scan;
 pub mod store;
 pub mod tree;
 pub mod value;
