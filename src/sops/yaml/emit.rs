@@ -518,14 +518,16 @@ fn string_scalar(bytes: &[u8], is_key: bool, block_col: usize, indent: usize) ->
     }
     // The common case in one pass: ASCII letters, digits and inert punctuation (every `ENC[…]`
     // envelope, most keys) are plain unless they would read back as another type.
-    if !bytes.is_empty() && bytes[0].is_ascii_alphanumeric() && bytes[bytes.len() - 1] != b':' && all_inert(bytes) {
-        if let Ok(s) = std::str::from_utf8(bytes)
-            && resolve::is_plain_string(s)
-            && !is_base60_float(s)
-            && !is_old_bool(s)
-        {
-            return Cow::Borrowed(s);
-        }
+    if !bytes.is_empty()
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1] != b':'
+        && all_inert(bytes)
+        && let Ok(s) = std::str::from_utf8(bytes)
+        && resolve::is_plain_string(s)
+        && !is_base60_float(s)
+        && !is_old_bool(s)
+    {
+        return Cow::Borrowed(s);
     }
     let Ok(s) = std::str::from_utf8(bytes) else {
         // go-yaml writes invalid UTF-8 as !!binary (base64, broken into lines when long).
