@@ -26,18 +26,18 @@ pub fn run(global: &Global, a: DecryptArgs) -> Result<()> {
     let options = ops::OpenOptions { keep_ivs: false, ..super::open_options(&a.keys)? };
     let input = io::read_input(&files::input(file), io::input_limit(in_fmt == Format::Binary))?;
     let keyring = keys::keyring()?;
-    let opened = ops::open(&*files::store(in_fmt, sc), &input, &keyring, &options).map_err(op_error)?;
     let out_store = files::store(out_fmt, sc);
-    let plain = match extract {
-        Some(at) => opened.extract(&*out_store, &at),
-        None => opened.emit_plain(&*out_store),
-    }
-    .map_err(|e| match e {
-        // sops reports a path that is not in the file as a plain error (exit 1); only a
-        // malformed path is InvalidTreePathFormat (91).
-        ops::OpError::Extract(_) => Exit::new(Code::Generic, e.to_string()).into(),
-        e => op_error(e),
-    })?;
+    let output_kind = match &extract {
+        Some(at) => ops::Output::Extract(at),
+        None => ops::Output::Whole,
+    };
+    let plain = ops::decrypt(&*files::store(in_fmt, sc), &input, &keyring, &options, &*out_store, output_kind)
+        .map_err(|e| match e {
+            // sops reports a path that is not in the file as a plain error (exit 1); only a
+            // malformed path is InvalidTreePathFormat (91).
+            ops::OpError::Extract(_) => Exit::new(Code::Generic, e.to_string()).into(),
+            e => op_error(e),
+        })?;
     tracing::info!(file = %file.map(|p| p.display().to_string()).unwrap_or_else(|| "-".into()), "decrypted");
     io::write_output(&output, &plain)
 }

@@ -254,20 +254,53 @@ fn mac_of(jobs: &[Job<'_>], meta: &Metadata) -> Result<String, CryptError> {
     Ok(hex_upper(&hasher.finalize()))
 }
 
+/// Maps `f` over `items` on all cores, keeping the order. The error reported is the first in
+/// document order.
+fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R, CryptError> + Sync,
+) -> Result<Vec<R>, CryptError> {
+    let threads =
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(items.len() / PARALLEL_MIN).max(1);
+    if threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<R>, CryptError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let f = &f;
+                scope.spawn(move || part.iter().map(f).collect::<Result<Vec<R>, CryptError>>())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    let mut out = Vec::with_capacity(items.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
 /// Encrypts every selected leaf in place and returns the MAC (hex) of the plaintext.
+///
+/// The MAC is hashed on its own thread while the values are encrypted on the others: both only
+/// read the plaintext, and the ciphertexts are put in place once both are done.
 pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) -> Result<String, CryptError> {
     let Collected { mut jobs, aads } = collect(docs, meta)?;
-    let mac = mac_of(&jobs, meta)?;
     let unencrypted_comment_regex = meta.rule.as_ref().and_then(Selection::unencrypted_comment_regex);
-    jobs.retain(|j| j.encrypt);
-    for_each_job(&mut jobs, |job| {
+    let seal = |job: &Job<'_>| -> Result<Option<String>, CryptError> {
+        if !job.encrypt {
+            return Ok(None);
+        }
         let aad = &aads[job.aad.clone()];
-        match &mut job.leaf {
+        match &job.leaf {
             Leaf::Value(value) => {
                 let sealed = cipher
                     .encrypt(value, aad)
                     .map_err(|source| CryptError::Encrypt { path: aad.to_owned(), source })?;
-                **value = Scalar::Str(SecretBytes::from(sealed.unwrap_or_default()));
+                Ok(Some(sealed.unwrap_or_default()))
             }
             Leaf::Comment(comment) => {
                 let sealed = cipher.encrypt_bytes("comment", comment.text.expose(), aad).unwrap_or_default();
@@ -276,24 +309,38 @@ pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
                 {
                     return Err(CryptError::CommentMatchesRegex(sealed));
                 }
-                comment.text = SecretBytes::from(sealed);
+                Ok(Some(sealed))
             }
         }
-        Ok(())
-    })?;
+    };
+    let (mac, sealed) = std::thread::scope(|scope| {
+        let jobs = &jobs;
+        let hasher = scope.spawn(move || mac_of(jobs, meta));
+        let sealed = par_map(jobs, seal);
+        (hasher.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), sealed)
+    });
+    let (mac, sealed) = (mac?, sealed?);
+    for (job, sealed) in jobs.iter_mut().zip(sealed) {
+        let Some(sealed) = sealed else { continue };
+        match &mut job.leaf {
+            Leaf::Value(value) => **value = Scalar::Str(SecretBytes::from(sealed)),
+            Leaf::Comment(comment) => comment.text = SecretBytes::from(sealed),
+        }
+    }
     Ok(mac)
 }
 
 /// What decryption found besides the plaintext.
 pub struct Decrypted {
-    /// The MAC (hex) computed over the decrypted values.
-    pub mac: String,
+    /// For each value, in document order: whether the MAC covers it.
+    mac_plan: Vec<bool>,
     /// Comments in encrypted positions that were not encrypted (files from old sops versions);
     /// they are kept as they are.
     pub plaintext_comments: usize,
 }
 
-/// Decrypts every selected leaf in place and returns the MAC of the result.
+/// Decrypts every selected leaf in place. The MAC is computed separately ([`mac`]), so that a
+/// caller can hash and write the plaintext at the same time.
 pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) -> Result<Decrypted, CryptError> {
     let Collected { mut jobs, aads } = collect(docs, meta)?;
     let plaintext_comments = std::sync::atomic::AtomicUsize::new(0);
@@ -329,7 +376,11 @@ pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
         }
         Ok(())
     })?;
-    let mac = mac_of(&jobs, meta)?;
+    let mac_plan = jobs
+        .iter()
+        .filter(|j| matches!(j.leaf, Leaf::Value(_)))
+        .map(|j| !meta.mac_only_encrypted || j.encrypt)
+        .collect();
     let plaintext_comments = plaintext_comments.into_inner();
     if plaintext_comments > 0 {
         // The comment text is deliberately not logged: it may be plaintext.
@@ -338,7 +389,47 @@ pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
             "Found possibly unencrypted comment in file. This is to be expected if the file being decrypted was created with an older version of SOPS."
         );
     }
-    Ok(Decrypted { mac, plaintext_comments })
+    Ok(Decrypted { mac_plan, plaintext_comments })
+}
+
+/// The MAC (hex) of decrypted documents: SHA-512 over the values the plan marks, in document
+/// order. Only reads the tree.
+pub fn mac(docs: &[Branch], decrypted: &Decrypted, meta: &Metadata) -> Result<String, CryptError> {
+    let mut values = Vec::with_capacity(decrypted.mac_plan.len());
+    for doc in docs {
+        collect_values(doc, &mut values);
+    }
+    let mut hasher = new_hasher(meta);
+    for (value, covered) in values.into_iter().zip(&decrypted.mac_plan) {
+        if *covered {
+            hasher.update(scalar::plaintext(value)?);
+        }
+    }
+    Ok(hex_upper(&hasher.finalize()))
+}
+
+/// The scalar values of a map, in the walk's order (comments and nulls skipped).
+fn collect_values<'a>(items: &'a [Item], out: &mut Vec<&'a Scalar>) {
+    for item in items {
+        if let Item::Pair { value, .. } = item {
+            collect_value(value, out);
+        }
+    }
+}
+
+fn collect_value<'a>(value: &'a Value, out: &mut Vec<&'a Scalar>) {
+    match value {
+        Value::Null => {}
+        Value::Scalar(s) => out.push(s),
+        Value::Map(m) => collect_values(m, out),
+        Value::List(l) => {
+            for e in l {
+                if let Element::Value(v) = e {
+                    collect_value(v, out);
+                }
+            }
+        }
+    }
 }
 
 /// Encrypts a MAC for storage, bound to `lastmodified`.
@@ -419,7 +510,7 @@ mod tests {
         assert!(mac.starts_with("96B253D6DEA28DDE"), "{mac}");
         assert!(mac.ends_with("CAC02D"), "{mac}");
         let decrypted = decrypt_tree(&mut docs, &m, &cipher).unwrap();
-        assert_eq!(decrypted.mac, mac);
+        assert_eq!(super::mac(&docs, &decrypted, &m).unwrap(), mac);
         assert_eq!(decrypted.plaintext_comments, 0);
     }
 

@@ -144,14 +144,59 @@ fn seal(
 
 /// Loads and decrypts a file, checking its MAC unless told not to.
 pub fn open(store: &dyn Store, input: &[u8], keyring: &Keyring, options: &OpenOptions) -> Result<Opened, OpError> {
+    let (opened, decrypted) = decrypt_unverified(store, input, keyring, options)?;
+    if !options.ignore_mac {
+        let mac = crypt::mac(&opened.docs, &decrypted, &opened.meta)?;
+        crypt::verify_mac(&opened.meta, &opened.cipher, &mac)?;
+    }
+    Ok(opened)
+}
+
+fn decrypt_unverified(
+    store: &dyn Store,
+    input: &[u8],
+    keyring: &Keyring,
+    options: &OpenOptions,
+) -> Result<(Opened, crypt::Decrypted), OpError> {
     let (mut docs, meta) = store.load_encrypted(input)?;
     let key = datakey::unwrap(&meta, keyring, &options.order)?;
     let cipher = if options.keep_ivs { ValueCipher::new(&key) } else { ValueCipher::read_only(&key) };
     let decrypted = crypt::decrypt_tree(&mut docs, &meta, &cipher)?;
-    if !options.ignore_mac {
-        crypt::verify_mac(&meta, &cipher, &decrypted.mac)?;
+    Ok((Opened { docs, meta, key, cipher }, decrypted))
+}
+
+/// What `decrypt` prints: the whole file, or one extracted part.
+pub enum Output<'p> {
+    Whole,
+    Extract(&'p [PathStep]),
+}
+
+/// `decrypt`: opens a file and writes its plaintext in `output_store`'s format. The MAC is
+/// checked on one thread while the plaintext is written on another; nothing is returned unless
+/// the MAC matches (or `ignore_mac` is set).
+pub fn decrypt(
+    store: &dyn Store,
+    input: &[u8],
+    keyring: &Keyring,
+    options: &OpenOptions,
+    output_store: &dyn Store,
+    output: Output<'_>,
+) -> Result<Vec<u8>, OpError> {
+    let (opened, decrypted) = decrypt_unverified(store, input, keyring, options)?;
+    let emit = || match output {
+        Output::Whole => opened.emit_plain(output_store),
+        Output::Extract(at) => opened.extract(output_store, at),
+    };
+    if options.ignore_mac {
+        return emit();
     }
-    Ok(Opened { docs, meta, key, cipher })
+    let (mac, emitted) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(|| crypt::mac(&opened.docs, &decrypted, &opened.meta));
+        let emitted = emit();
+        (hasher.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), emitted)
+    });
+    crypt::verify_mac(&opened.meta, &opened.cipher, &mac?)?;
+    emitted
 }
 
 impl Opened {
