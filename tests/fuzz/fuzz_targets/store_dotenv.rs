@@ -1,0 +1,15 @@
+//! The dotenv store on arbitrary bytes.
+//!
+//! Invariants (see `sealops_fuzz::store_round_trip`): `load_plain`, `load_encrypted`,
+//! `emit_value` never panic; parsed documents are written, the written text parses again to
+//! exactly the same documents (every value is a string, newlines are escaped as `\n`, so there is
+//! no normalisation), and writing them again gives the same bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sealops::sops::store::Format;
+use sealops_fuzz::{Normalisations, store_round_trip};
+
+fuzz_target!(|data: &[u8]| {
+    store_round_trip(Format::Dotenv, data, Normalisations::default());
+});
