@@ -70,7 +70,29 @@ impl CryptError {
 /// A leaf of the tree, borrowed for the crypto pass.
 enum Leaf<'a> {
     Value(&'a mut Scalar),
+    /// A scalar list element. Held as the element because sops 3.11 writes a comment inside a
+    /// list as an item (`- ENC[…,type:comment]`), which decrypts back into a comment.
+    Item(&'a mut Element),
     Comment(&'a mut Comment),
+}
+
+/// The scalar of a list element (always one for a [`Leaf::Item`] before decryption).
+fn item_scalar(element: &Element) -> Option<&Scalar> {
+    match element {
+        Element::Value(Value::Scalar(s)) => Some(s),
+        _ => None,
+    }
+}
+
+impl Leaf<'_> {
+    /// The value this leaf holds, if it is one.
+    fn scalar(&self) -> Option<&Scalar> {
+        match self {
+            Leaf::Value(v) => Some(v),
+            Leaf::Item(e) => item_scalar(e),
+            Leaf::Comment(_) => None,
+        }
+    }
 }
 
 /// One leaf with what the walk decided about it.
@@ -131,6 +153,10 @@ impl<'a> Collector<'_, 'a> {
                 Element::Comment(c) => {
                     self.comments.push_comment(lossy(&c.text));
                     self.leaf(Leaf::Comment(c));
+                }
+                Element::Value(Value::Scalar(s)) if !matches!(s, Scalar::Uint(_)) => {
+                    self.leaf(Leaf::Item(element));
+                    self.comments.clear_current();
                 }
                 Element::Value(v) => {
                     self.value(v)?;
@@ -245,7 +271,7 @@ fn hex_upper(bytes: &[u8]) -> String {
 fn mac_of(jobs: &[Job<'_>], meta: &Metadata) -> Result<String, CryptError> {
     let mut hasher = new_hasher(meta);
     for job in jobs {
-        if let Leaf::Value(value) = &job.leaf
+        if let Some(value) = job.leaf.scalar()
             && (!meta.mac_only_encrypted || job.encrypt)
         {
             hasher.update(scalar::plaintext(value)?);
@@ -296,7 +322,9 @@ pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
         }
         let aad = &aads[job.aad.clone()];
         match &job.leaf {
-            Leaf::Value(value) => {
+            Leaf::Value(_) | Leaf::Item(_) => {
+                let value =
+                    job.leaf.scalar().ok_or_else(|| CryptError::NotEncrypted { path: aad.to_owned(), kind: "list" })?;
                 let sealed = cipher
                     .encrypt(value, aad)
                     .map_err(|source| CryptError::Encrypt { path: aad.to_owned(), source })?;
@@ -324,6 +352,7 @@ pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
         let Some(sealed) = sealed else { continue };
         match &mut job.leaf {
             Leaf::Value(value) => **value = Scalar::Str(SecretBytes::from(sealed)),
+            Leaf::Item(element) => **element = Element::Value(Value::Scalar(Scalar::Str(SecretBytes::from(sealed)))),
             Leaf::Comment(comment) => comment.text = SecretBytes::from(sealed),
         }
     }
@@ -361,6 +390,24 @@ pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
                     .map_err(|source| CryptError::Decrypt { path: aad.to_owned(), source })?;
                 **value = plain;
             }
+            Leaf::Item(element) => {
+                let Some(Scalar::Str(text)) = item_scalar(element) else {
+                    let kind = item_scalar(element).map_or("list", Scalar::type_name);
+                    return Err(CryptError::NotEncrypted { path: aad.to_owned(), kind });
+                };
+                let envelope = std::str::from_utf8(text.expose())
+                    .map_err(|_| CryptError::Decrypt { path: aad.to_owned(), source: ValueError::NotEnvelope })?;
+                let (plain, kind) = cipher
+                    .decrypt_bytes(envelope, aad)
+                    .map_err(|source| CryptError::Decrypt { path: aad.to_owned(), source })?;
+                **element = if kind == "comment" {
+                    Element::Comment(Comment { text: plain, inline: false })
+                } else {
+                    let value = scalar::from_plaintext(kind, plain)
+                        .map_err(|e| CryptError::Decrypt { path: aad.to_owned(), source: e.into() })?;
+                    Element::Value(Value::Scalar(value))
+                };
+            }
             Leaf::Comment(comment) => {
                 let opened = std::str::from_utf8(comment.text.expose())
                     .ok()
@@ -376,11 +423,10 @@ pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
         }
         Ok(())
     })?;
-    let mac_plan = jobs
-        .iter()
-        .filter(|j| matches!(j.leaf, Leaf::Value(_)))
-        .map(|j| !meta.mac_only_encrypted || j.encrypt)
-        .collect();
+    // A list item that decrypted to a comment is no longer a value: it is not hashed (sops 3.11
+    // hashes only what decrypts to a value, which is how its own such files verify).
+    let mac_plan =
+        jobs.iter().filter(|j| j.leaf.scalar().is_some()).map(|j| !meta.mac_only_encrypted || j.encrypt).collect();
     let plaintext_comments = plaintext_comments.into_inner();
     if plaintext_comments > 0 {
         // The comment text is deliberately not logged: it may be plaintext.

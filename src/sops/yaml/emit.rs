@@ -121,9 +121,15 @@ impl Emitter {
                         self.pad(col);
                     }
                     first = false;
-                    self.key(key)?;
-                    self.out.push(':');
-                    self.pair_value(value, col, std::mem::take(&mut inline))?;
+                    if let Key::Str(k) = key
+                        && needs_explicit_key(k)
+                    {
+                        self.explicit_pair(k, value, col, std::mem::take(&mut inline))?;
+                    } else {
+                        self.key(key)?;
+                        self.out.push(':');
+                        self.pair_value(value, col, std::mem::take(&mut inline))?;
+                    }
                 }
             }
         }
@@ -137,12 +143,38 @@ impl Emitter {
     fn key(&mut self, key: &Key) -> Result<(), StoreError> {
         match key {
             Key::Str(k) => {
-                let text = string_scalar(k.as_bytes(), true, 0, self.indent);
+                let text = string_scalar(k.as_bytes(), true, 0, self.indent, false);
                 self.out.push_str(&text);
             }
             Key::Other { text, .. } => self.out.push_str(text),
         }
         Ok(())
+    }
+
+    /// A pair whose key cannot be a simple key (longer than 128 characters, or spanning lines):
+    /// `? key` on one line, `: value` on the next, as go-yaml writes it.
+    fn explicit_pair(&mut self, key: &str, value: &Value, col: usize, inline: Vec<&Comment>) -> Result<(), StoreError> {
+        let child = self.nested(col);
+        self.out.push_str("? ");
+        let text = string_scalar(key.as_bytes(), false, child, self.indent, true);
+        self.out.push_str(&text);
+        if !text.ends_with('\n') {
+            self.out.push('\n');
+        }
+        self.pad(col);
+        self.out.push(':');
+        match value {
+            // The first entry follows the colon on its line, at the nested column.
+            Value::Map(m) if has_pairs(m) => {
+                self.pad(child - col - 1);
+                self.map_entries(m, child, Some(()))
+            }
+            Value::List(l) if has_values(l) => {
+                self.pad(child - col - 1);
+                self.list_entries(l, child, Some(()))
+            }
+            other => self.pair_value(other, col, inline),
+        }
     }
 
     /// The value after `key:` (the colon is written), then its line comments.
@@ -246,7 +278,8 @@ impl Emitter {
                 Ok(())
             }
             other => {
-                let text = self.inline_value(other, self.nested(col), Some(Place::ListItem))?;
+                // A block scalar in a list item is indented past the dash.
+                let text = self.inline_value(other, col + 2, Some(Place::ListItem))?;
                 self.out.push_str(&text);
                 self.scalar_end(&text, &inline, col);
                 Ok(())
@@ -260,7 +293,7 @@ impl Emitter {
         &mut self,
         value: &'v Value,
         block_col: usize,
-        _place: Option<Place>,
+        place: Option<Place>,
     ) -> Result<Cow<'v, str>, StoreError> {
         Ok(match value {
             Value::Null => Cow::Borrowed("null"),
@@ -279,7 +312,9 @@ impl Emitter {
                 Cow::Owned(empty_collection("[]", &comments)?)
             }
             Value::Scalar(s) => match s {
-                Scalar::Str(b) | Scalar::Bytes(b) => string_scalar(b.expose(), false, block_col, self.indent),
+                Scalar::Str(b) | Scalar::Bytes(b) => {
+                    string_scalar(b.expose(), false, block_col, self.indent, !matches!(place, Some(Place::ListItem)))
+                }
                 Scalar::Int(i) => Cow::Owned(i.to_string()),
                 Scalar::Uint(u) => Cow::Owned(u.to_string()),
                 Scalar::Float(f) => Cow::Owned(float_text(*f)),
@@ -511,7 +546,9 @@ fn analyze(s: &str) -> Analysis {
 }
 
 /// A string value or key in go-yaml's style. `block_col` is where a block scalar's lines go.
-fn string_scalar(bytes: &[u8], is_key: bool, block_col: usize, indent: usize) -> Cow<'_, str> {
+/// `indicator_ok`: a literal block may carry an indentation indicator here (in a list item
+/// go-yaml's indicator is wrong, so text starting with a space or a line break is quoted).
+fn string_scalar(bytes: &[u8], is_key: bool, block_col: usize, indent: usize, indicator_ok: bool) -> Cow<'_, str> {
     if bytes == b"<<" {
         // go-yaml resolves a plain `<<` to the merge tag and writes the string with that tag.
         return Cow::Borrowed("!!merge <<");
@@ -535,8 +572,14 @@ fn string_scalar(bytes: &[u8], is_key: bool, block_col: usize, indent: usize) ->
     };
     let can_plain = resolve::is_plain_string(s) && !is_base60_float(s) && !is_old_bool(s);
     let a = analyze(s);
-    if s.contains('\n') && !is_key && a.block {
+    let needs_indicator = s.starts_with(' ') || s.starts_with('\n');
+    if s.contains('\n') && !is_key && a.block && (indicator_ok || !needs_indicator) {
         return Cow::Owned(literal(s, block_col, indent));
+    }
+    // Line breaks other than '\n' (CR, NEL, LS, PS) would be folded inside single quotes: go-yaml
+    // writes them that way and reads back a different string, so they are double-quoted here.
+    if s.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}']) {
+        return Cow::Owned(double_quoted(s));
     }
     let multiline_key = is_key && a.multiline;
     if can_plain && !s.contains('\n') && a.block_plain && !multiline_key && !(s.is_empty() && is_key) {
@@ -597,6 +640,12 @@ fn double_quoted(s: &str) -> String {
     out
 }
 
+/// go-yaml writes a key as an explicit `? key` when it is longer than 128 characters or spans
+/// lines (`yaml_emitter_check_simple_key`).
+fn needs_explicit_key(key: &str) -> bool {
+    key.len() > 128 || key.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
+}
+
 /// A literal block scalar: header with chomping (and an indentation indicator when the text
 /// starts with a space or line break), then the lines at `col`.
 fn literal(s: &str, col: usize, indent: usize) -> String {
@@ -630,7 +679,7 @@ mod tests {
     use super::*;
 
     fn plain(s: &str) -> String {
-        string_scalar(s.as_bytes(), false, 4, 4).into_owned()
+        string_scalar(s.as_bytes(), false, 4, 4, true).into_owned()
     }
 
     #[test]

@@ -206,7 +206,7 @@ fn go_parse_float(s: &str) -> Option<f64> {
 
 /// Splits Go's base prefix (`0x`, `0o`, `0b`, legacy `0`) for `ParseInt(s, 0, 64)`.
 fn base_and_digits(s: &str) -> (u32, &str) {
-    let lower = |p: &str| s.len() > 2 && s[..2].eq_ignore_ascii_case(p);
+    let lower = |p: &str| s.len() > 2 && s.get(..2).is_some_and(|head| head.eq_ignore_ascii_case(p));
     if lower("0x") {
         (16, &s[2..])
     } else if lower("0o") {
@@ -297,6 +297,8 @@ mod tests {
             ("0x", "str:0x"),
             ("hello", "str:hello"),
             ("<<", "str:<<"),
+            ("0é", "str:0é"),
+            ("-日本", "str:-日本"),
         ];
         for (input, want) in cases {
             assert_eq!(plain(input), want, "{input:?}");

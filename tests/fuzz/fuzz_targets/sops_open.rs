@@ -23,7 +23,7 @@ use sealops::sops::crypt::CryptError;
 use sealops::sops::metadata::MetadataError;
 use sealops::sops::ops::{self, EncryptParams, OpError, OpenOptions};
 use sealops::sops::store::{Format, Store, StoreError};
-use sealops_fuzz::{Normalisations, first_difference, lossy, store};
+use sealops_fuzz::{Normalisations, first_difference, lossy, map_has_negative_zero, store};
 
 struct Fixture {
     keyring: Keyring,
@@ -61,15 +61,28 @@ fn check(store: &dyn Store, input: &[u8], f: &Fixture) {
             let sealed = match opened.reencrypt(store) {
                 Ok(bytes) => bytes,
                 // A `sops` key in a later YAML document, or a value type sops cannot encrypt
-                // (`uint64`) left in cleartext by the selection rule, is refused on the way out.
-                Err(OpError::Store(StoreError::ReservedKey(_))) | Err(OpError::Crypt(_)) => return,
-                Err(e) => panic!("{:?}: an opened file cannot be re-encrypted: {e}\ninput: {:?}", store.format(), lossy(input)),
+                // (`uint64`), is refused on the way out.
+                Err(OpError::Store(StoreError::ReservedKey(_)) | OpError::Crypt(CryptError::Scalar(_))) => return,
+                Err(e) => panic!(
+                    "{:?}: an opened file cannot be re-encrypted: {e}\ninput: {:?}",
+                    store.format(),
+                    lossy(input)
+                ),
             };
             let again = ops::open(store, &sealed, &f.keyring, &options).unwrap_or_else(|e| {
-                panic!("{:?}: a re-encrypted file does not open: {e}\ninput: {:?}\nsealed: {:?}", store.format(), lossy(input), lossy(&sealed))
+                panic!(
+                    "{:?}: a re-encrypted file does not open: {e}\ninput: {:?}\nsealed: {:?}",
+                    store.format(),
+                    lossy(input),
+                    lossy(&sealed)
+                )
             });
             if let Some(diff) = first_difference(&docs, &again.docs, Normalisations::default()) {
-                panic!("{:?}: re-encrypted file opens to other documents: {diff}\ninput: {:?}", store.format(), lossy(input));
+                panic!(
+                    "{:?}: re-encrypted file opens to other documents: {diff}\ninput: {:?}",
+                    store.format(),
+                    lossy(input)
+                );
             }
         }
         Err(OpError::Crypt(CryptError::MacMismatch { .. })) => {
@@ -85,10 +98,21 @@ fn check(store: &dyn Store, input: &[u8], f: &Fixture) {
 
 fn encrypt_then_open(store: &dyn Store, input: &[u8], f: &Fixture) {
     let Ok(plain) = store.load_plain(input) else { return };
+    // Finding F2 (README.md): a cleartext float -0.0 is hashed as "-0" but written `-0`, which
+    // reads back as the int 0 ("0"), so the file fails its own MAC. Skipped so the run goes on.
+    // (The JSON store reads a cleartext `-0` in an encrypted file as -0.0, so it is not affected.)
+    if store.format() == Format::Yaml && plain.iter().any(|d| map_has_negative_zero(d)) {
+        return;
+    }
     let params = EncryptParams::age(&[&f.recipient]);
     let Ok(sealed) = ops::encrypt(store, store, input, params) else { return };
     let opened = ops::open(store, &sealed, &f.keyring, &OpenOptions::default()).unwrap_or_else(|e| {
-        panic!("{:?}: a file sealops encrypted does not open: {e}\ninput: {:?}\nsealed: {:?}", store.format(), lossy(input), lossy(&sealed))
+        panic!(
+            "{:?}: a file sealops encrypted does not open: {e}\ninput: {:?}\nsealed: {:?}",
+            store.format(),
+            lossy(input),
+            lossy(&sealed)
+        )
     });
     if let Some(diff) = first_difference(&plain, &opened.docs, Normalisations::default()) {
         panic!("{:?}: encrypt → open changed the documents: {diff}\ninput: {:?}", store.format(), lossy(input));

@@ -59,10 +59,13 @@ pub fn store_round_trip(format: Format, input: &[u8], allowed: Normalisations) {
         );
     }
     let again = store.emit_plain(&second).unwrap_or_else(|e| {
-        panic!("{format:?}: documents read back from written text cannot be written: {e}\nwritten: {:?}", lossy(&written))
+        panic!(
+            "{format:?}: documents read back from written text cannot be written: {e}\nwritten: {:?}",
+            lossy(&written)
+        )
     });
     assert!(
-        again == written,
+        again == written || negative_zero_explains(&first, &again, allowed, |d| store.emit_plain(d)),
         "{format:?}: emit is not a fixed point\ninput:  {:?}\nfirst:  {:?}\nsecond: {:?}",
         lossy(input),
         lossy(&written),
@@ -85,7 +88,11 @@ fn encrypted_round_trip(store: &dyn Store, input: &[u8], allowed: Normalisations
         Err(e) => panic!("{format:?}: loaded encrypted file cannot be written: {e}\ninput: {:?}", lossy(input)),
     };
     let (docs2, meta2) = store.load_encrypted(&written).unwrap_or_else(|e| {
-        panic!("{format:?}: written encrypted file does not load: {e}\ninput: {:?}\nwritten: {:?}", lossy(input), lossy(&written))
+        panic!(
+            "{format:?}: written encrypted file does not load: {e}\ninput: {:?}\nwritten: {:?}",
+            lossy(input),
+            lossy(&written)
+        )
     });
     if let Some(diff) = first_difference(&docs, &docs2, allowed) {
         panic!(
@@ -95,7 +102,8 @@ fn encrypted_round_trip(store: &dyn Store, input: &[u8], allowed: Normalisations
         );
     }
     let (m1, m2) = (meta.to_branch(), meta2.to_branch());
-    if let Some(diff) = first_difference(std::slice::from_ref(&m1), std::slice::from_ref(&m2), Normalisations::default())
+    if let Some(diff) =
+        first_difference(std::slice::from_ref(&m1), std::slice::from_ref(&m2), Normalisations::default())
     {
         panic!(
             "{format:?}: metadata changed on a round trip: {diff}\ninput:   {:?}\nwritten: {:?}",
@@ -107,12 +115,73 @@ fn encrypted_round_trip(store: &dyn Store, input: &[u8], allowed: Normalisations
         panic!("{format:?}: re-loaded encrypted file cannot be written: {e}\nwritten: {:?}", lossy(&written))
     });
     assert!(
-        again == written,
+        again == written || negative_zero_explains(&docs, &again, allowed, |d| store.emit_encrypted(d, &meta2)),
         "{format:?}: emit_encrypted is not a fixed point\ninput:  {:?}\nfirst:  {:?}\nsecond: {:?}",
         lossy(input),
         lossy(&written),
         lossy(&again)
     );
+}
+
+/// The one case where the *text* needs two rounds to settle although the documents compare equal
+/// after one (finding F1 in README.md): a float `-0.0` is written `-0` (Go's `%g`), which reads
+/// back as the *int* 0 and is then written `0`. Narrowly: the second output must be exactly what
+/// the first documents give with every `-0.0` replaced by the int 0.
+fn negative_zero_explains(
+    first: &[Branch],
+    second_output: &[u8],
+    allowed: Normalisations,
+    emit: impl Fn(&[Branch]) -> Result<Vec<u8>, StoreError>,
+) -> bool {
+    if !allowed.integral_float_becomes_int || !first.iter().any(|d| map_has_negative_zero(d)) {
+        return false;
+    }
+    let replaced: Vec<Branch> = first.iter().map(|d| map_without_negative_zero(d)).collect();
+    emit(&replaced).is_ok_and(|bytes| bytes == second_output)
+}
+
+fn is_negative_zero(s: &Scalar) -> bool {
+    matches!(s, Scalar::Float(f) if *f == 0.0 && f.is_sign_negative())
+}
+
+/// True when a document holds a float `-0.0` anywhere.
+pub fn map_has_negative_zero(items: &[Item]) -> bool {
+    items.iter().any(|i| matches!(i, Item::Pair { value, .. } if value_has_negative_zero(value)))
+}
+
+fn value_has_negative_zero(v: &Value) -> bool {
+    match v {
+        Value::Scalar(s) => is_negative_zero(s),
+        Value::Map(m) => map_has_negative_zero(m),
+        Value::List(l) => l.iter().any(|e| matches!(e, Element::Value(v) if value_has_negative_zero(v))),
+        Value::Null => false,
+    }
+}
+
+fn map_without_negative_zero(items: &[Item]) -> Branch {
+    items
+        .iter()
+        .map(|i| match i {
+            Item::Pair { key, value } => Item::Pair { key: key.clone(), value: value_without_negative_zero(value) },
+            other => other.clone(),
+        })
+        .collect()
+}
+
+fn value_without_negative_zero(v: &Value) -> Value {
+    match v {
+        Value::Scalar(s) if is_negative_zero(s) => Value::Scalar(Scalar::Int(0)),
+        Value::Map(m) => Value::Map(map_without_negative_zero(m)),
+        Value::List(l) => Value::List(
+            l.iter()
+                .map(|e| match e {
+                    Element::Value(v) => Element::Value(value_without_negative_zero(v)),
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// Refusals to write that are documented, for trees a store's own parser produced.
@@ -188,10 +257,8 @@ fn map_difference(a: &[Item], b: &[Item], allowed: Normalisations, at: &mut Stri
 fn value_difference(a: &Value, b: &Value, allowed: Normalisations, at: &mut String) -> Option<String> {
     match (a, b) {
         (Value::Null, Value::Null) => None,
-        (Value::Scalar(x), Value::Scalar(y)) => {
-            (!x.same_as(y) && !allowed_scalar_change(x, y, allowed))
-                .then(|| format!("{at}: {} vs {}", scalar_text(x), scalar_text(y)))
-        }
+        (Value::Scalar(x), Value::Scalar(y)) => (!x.same_as(y) && !allowed_scalar_change(x, y, allowed))
+            .then(|| format!("{at}: {} vs {}", scalar_text(x), scalar_text(y))),
         (Value::Map(x), Value::Map(y)) => map_difference(x, y, allowed, at),
         (Value::List(x), Value::List(y)) => {
             for (n, pair) in x.iter().zip(y).enumerate() {
