@@ -3,6 +3,7 @@
 mod bad_input;
 mod cli;
 mod log_canary;
+mod sops_comments;
 mod sops_interop;
 mod sops_vectors;
 mod support;

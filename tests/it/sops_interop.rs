@@ -35,14 +35,14 @@ use sealops::crypto::age::Identity;
 // Locating the real sops
 // =============================================================================================
 
-struct Interop {
-    sops: PathBuf,
+pub(crate) struct Interop {
+    pub(crate) sops: PathBuf,
 }
 
 static INTEROP: OnceLock<Option<Interop>> = OnceLock::new();
 
 /// The real sops, or `None` (after a note on stderr) when it is missing and not required.
-fn interop() -> Option<&'static Interop> {
+pub(crate) fn interop() -> Option<&'static Interop> {
     INTEROP
         .get_or_init(|| {
             let required = std::env::var("SEALOPS_REQUIRE_INTEROP").is_ok_and(|v| v == "1");

@@ -65,6 +65,12 @@ fn span(line: usize, col: usize) -> Span {
     Span::new(m, m)
 }
 
+/// The span of a scalar written in the source: never zero-width (the general parser gives an
+/// absent value a zero-width span, and the tree builder tells the two apart by that).
+fn token_span(line: usize, col: usize) -> Span {
+    Span::new(Marker::new(0, line, col), Marker::new(0, line, col + 1))
+}
+
 /// Columns count characters, as the general parser's do.
 fn col_of(line: &str, byte: usize) -> usize {
     let prefix = &line[..byte];
@@ -277,7 +283,7 @@ impl<'a> Scanner<'a> {
         let text = &line[start..];
         let key_end = find_key_end(text)?;
         let (key, style) = key_scalar(&text[..key_end])?;
-        self.events.push((Event::Scalar(key, style, 0, None), span(number, col_of(line, start))));
+        self.events.push((Event::Scalar(key, style, 0, None), token_span(number, col_of(line, start))));
         let colon = start + key_end;
         let value_start = colon + 1 + (line.len() - colon - 1 - line[colon + 1..].trim_start_matches(' ').len());
         let value = &line[value_start..];
@@ -304,12 +310,12 @@ impl<'a> Scanner<'a> {
         let (consumed, tail) = match first {
             b'"' => {
                 let (value, end) = double_quoted(text)?;
-                self.events.push((Event::Scalar(value, ScalarStyle::DoubleQuoted, 0, None), span(number, col)));
+                self.events.push((Event::Scalar(value, ScalarStyle::DoubleQuoted, 0, None), token_span(number, col)));
                 (0, &text[end..])
             }
             b'\'' => {
                 let (value, end) = single_quoted(text)?;
-                self.events.push((Event::Scalar(value, ScalarStyle::SingleQuoted, 0, None), span(number, col)));
+                self.events.push((Event::Scalar(value, ScalarStyle::SingleQuoted, 0, None), token_span(number, col)));
                 (0, &text[end..])
             }
             b'|' => return self.literal(text, number, after),
@@ -337,7 +343,8 @@ impl<'a> Scanner<'a> {
                 if !plain_ok(value) {
                     return None;
                 }
-                self.events.push((Event::Scalar(Cow::Borrowed(value), ScalarStyle::Plain, 0, None), span(number, col)));
+                self.events
+                    .push((Event::Scalar(Cow::Borrowed(value), ScalarStyle::Plain, 0, None), token_span(number, col)));
                 (0, &text[value.len()..])
             }
         };
@@ -395,8 +402,10 @@ impl<'a> Scanner<'a> {
             Chomp::Clip => value.push('\n'),
             Chomp::Keep => value.push_str(&"\n".repeat(1 + trailing_blank)),
         }
-        self.events
-            .push((Event::Scalar(Cow::Owned(value), ScalarStyle::Literal, 0, None), span(number + 1, content_indent)));
+        self.events.push((
+            Event::Scalar(Cow::Owned(value), ScalarStyle::Literal, 0, None),
+            token_span(number + 1, content_indent),
+        ));
         Some(used)
     }
 }
@@ -579,7 +588,12 @@ mod tests {
             .map(|(e, s)| {
                 let at = format!("@{}:{}", s.start.line(), s.start.col());
                 match e {
-                    Event::Scalar(v, style, a, t) => format!("scalar {v:?} {style:?} {a} {t:?} {at}"),
+                    Event::Scalar(v, style, a, t) => {
+                        format!(
+                            "scalar {v:?} {style:?} {a} {t:?} {at} implicit={}",
+                            (s.end.line(), s.end.col()) == (s.start.line(), s.start.col())
+                        )
+                    }
                     Event::Comment(t, p) => format!("comment {t:?} right={} {at}", p == Placement::Right),
                     Event::MappingStart(st, a, t) => format!("map {st:?} {a} {t:?} {at}"),
                     Event::SequenceStart(st, a, t) => format!("seq {st:?} {a} {t:?} {at}"),

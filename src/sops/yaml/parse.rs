@@ -33,6 +33,9 @@ fn err(at: Option<(usize, usize)>, message: impl Into<String>) -> StoreError {
 struct PendingComment {
     text: String,
     col: usize,
+    /// Read after a key whose value is null: go-yaml makes such comments heads of whatever
+    /// comes next, never feet of the collection that ends.
+    head_only: bool,
 }
 
 enum Body {
@@ -62,6 +65,8 @@ struct Frame {
 enum Last {
     Nothing,
     Key,
+    /// The null value of a key written without one (`key:` followed by a sibling or nothing).
+    NullValue,
     ValueScalar,
     ItemScalar,
     ClosedCollection,
@@ -147,7 +152,14 @@ impl Builder<'_> {
             Event::Comment(text, placement) => self.comment(text.into_owned(), placement, at),
             Event::Scalar(value, style, anchor, tag) => {
                 let tag = tag_text(&tag);
+                // The parser writes an absent value as a zero-width `~`.
+                let implicit_null = value == "~"
+                    && style == ScalarStyle::Plain
+                    && (span.end.line(), span.end.col()) == (span.start.line(), span.start.col());
                 self.scalar(&value, style, anchor, &tag, at)?;
+                if implicit_null && self.last == Last::ValueScalar {
+                    self.last = Last::NullValue;
+                }
             }
             Event::Alias(id) => self.alias(id, at)?,
             Event::UnresolvedAlias(name) => return Err(err(Some(at), format!("unknown anchor {name:?} referenced"))),
@@ -173,11 +185,12 @@ impl Builder<'_> {
 
     fn comment(&mut self, text: String, placement: Placement, at: (usize, usize)) {
         if placement != Placement::Right {
-            self.pending.push(PendingComment { text, col: at.1 });
+            let head_only = self.last == Last::NullValue;
+            self.pending.push(PendingComment { text, col: at.1, head_only });
             return;
         }
         let Some(frame) = self.stack.last_mut() else {
-            self.pending.push(PendingComment { text, col: at.1 });
+            self.pending.push(PendingComment { text, col: at.1, head_only: false });
             return;
         };
         let comment = |inline| Comment { text: SecretBytes::from(text.as_str()), inline };
@@ -205,10 +218,10 @@ impl Builder<'_> {
                 match target {
                     Some(Value::Map(m)) => m.push(Item::Comment(comment(false))),
                     Some(Value::List(l)) => l.push(Element::Comment(comment(false))),
-                    _ => self.pending.push(PendingComment { text, col: at.1 }),
+                    _ => self.pending.push(PendingComment { text, col: at.1, head_only: false }),
                 }
             }
-            _ => self.pending.push(PendingComment { text, col: at.1 }),
+            _ => self.pending.push(PendingComment { text, col: at.1, head_only: false }),
         }
     }
 
@@ -293,6 +306,11 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// The top collection is a map with a key read and its value still to come.
+    fn expecting_value(&self) -> bool {
+        matches!(self.stack.last().map(|f| &f.body), Some(Body::Map { key: Some(_), .. }))
+    }
+
     fn expecting_key(&self) -> bool {
         matches!(self.stack.last().map(|f| &f.body), Some(Body::Map { key: None, .. }))
     }
@@ -320,11 +338,13 @@ impl Builder<'_> {
         }
         self.count(1, at)?;
         let indent = at.1;
-        // Pending comments indented at least as far as the new collection's entries open it;
-        // the others belong to the collection around it.
+        // Comments between a key and its (block) value are heads of the value's first entry,
+        // wherever they are indented (go-yaml). Elsewhere, those indented at least as far as
+        // the new collection's entries open it and the others belong to the one around it.
         let block = style == StructureStyle::Block;
+        let value_of_key = self.expecting_value();
         let (inner, outer): (Vec<_>, Vec<_>) =
-            self.pending.drain(..).partition(|c| self.stack.is_empty() || (block && c.col >= indent));
+            self.pending.drain(..).partition(|c| self.stack.is_empty() || (block && (value_of_key || c.col >= indent)));
         self.pending = outer;
         self.flush_pending_here();
         let mut body = if map {
@@ -350,8 +370,8 @@ impl Builder<'_> {
         };
         // Trailing comments that belong to the collection being closed.
         let (mine, rest): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|c| match parent_indent {
-            None => true,
-            Some(parent) => c.col >= frame.indent && (frame.indent > parent || c.col > parent),
+            None => !c.head_only,
+            Some(parent) => !c.head_only && c.col >= frame.indent && (frame.indent > parent || c.col > parent),
         });
         self.pending = rest;
         let value = match frame.body {

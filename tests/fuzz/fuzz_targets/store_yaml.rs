@@ -9,8 +9,23 @@
 
 use libfuzzer_sys::fuzz_target;
 use sealops::sops::store::Format;
-use sealops_fuzz::{Normalisations, store_round_trip};
+use sealops_fuzz::{Normalisations, store, store_round_trip};
+
+/// YAML's `c-printable` (YAML 1.2 §5.1), which is also what go-yaml accepts.
+fn printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+        || c >= '\u{10000}'
+}
 
 fuzz_target!(|data: &[u8]| {
+    // Finding F3 (README.md): the fast block scanner accepts control characters that the general
+    // parser (and sops) refuse, so such input may parse once and its output not at all. Until
+    // that is fixed, such input is only checked for panics.
+    if std::str::from_utf8(data).is_ok_and(|text| !text.chars().all(printable)) {
+        let yaml = store(Format::Yaml);
+        let _ = yaml.load_plain(data);
+        let _ = yaml.load_encrypted(data);
+        return;
+    }
     store_round_trip(Format::Yaml, data, Normalisations { integral_float_becomes_int: true });
 });
