@@ -35,7 +35,17 @@ pub struct Global {
     #[arg(long = "log-format", global = true, env = "SEALOPS_LOG_FORMAT")]
     pub log_format: Option<String>,
     /// Accepted for sops compatibility; sealops never checks for updates.
-    #[arg(long, global = true, env = "SOPS_DISABLE_VERSION_CHECK", hide = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SOPS_DISABLE_VERSION_CHECK",
+        hide = true,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        default_value = "false",
+        default_missing_value = "true",
+        value_parser = go_bool,
+    )]
     pub disable_version_check: bool,
     /// Accepted for sops compatibility; keys are always used locally.
     #[arg(long, global = true, hide = true, num_args = 0..=1, default_missing_value = "true")]
@@ -352,4 +362,11 @@ pub struct FilestatusArgs {
     pub file: PathBuf,
     #[arg(long)]
     pub input_type: Option<String>,
+}
+
+/// A boolean as sops reads one from its environment (Go's `strconv.ParseBool` through
+/// urfave/cli, which ignores a value it cannot parse): `1 t T TRUE true True` and their
+/// false counterparts; anything else counts as unset.
+fn go_bool(text: &str) -> Result<bool, std::convert::Infallible> {
+    Ok(matches!(text, "1" | "t" | "T" | "TRUE" | "true" | "True"))
 }

@@ -373,6 +373,8 @@ pub struct Decrypted {
 pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) -> Result<Decrypted, CryptError> {
     let Collected { mut jobs, aads } = collect(docs, meta)?;
     let plaintext_comments = std::sync::atomic::AtomicUsize::new(0);
+    let other_paths = std::sync::OnceLock::new();
+    let job_aads: Vec<std::ops::Range<usize>> = jobs.iter().map(|j| j.aad.clone()).collect();
     for_each_job(&mut jobs, |job| {
         if !job.encrypt {
             return Ok(());
@@ -409,9 +411,15 @@ pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
                 };
             }
             Leaf::Comment(comment) => {
-                let opened = std::str::from_utf8(comment.text.expose())
-                    .ok()
-                    .and_then(|envelope| cipher.decrypt_bytes(envelope, aad).ok());
+                let opened = std::str::from_utf8(comment.text.expose()).ok().and_then(|envelope| {
+                    cipher.decrypt_bytes(envelope, aad).ok().or_else(|| {
+                        // go-yaml does not always put a comment back where it was when the file
+                        // was written (sops cannot open some of its own such comments); try
+                        // the other collections of the document before giving up.
+                        let paths = other_paths.get_or_init(|| collection_paths(&aads, &job_aads));
+                        paths.iter().find_map(|p: &&str| cipher.decrypt_bytes(envelope, p).ok())
+                    })
+                });
                 match opened {
                     Some((plain, _)) => comment.text = plain,
                     // Assume the comment was never encrypted (files from old sops versions).
@@ -436,6 +444,19 @@ pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
         );
     }
     Ok(Decrypted { mac_plan, plaintext_comments })
+}
+
+/// Every collection path of a document, from the AADs of its leaves: each AAD and each of its
+/// `:`-ended prefixes (the root is `:`), deduplicated.
+fn collection_paths<'a>(aads: &'a str, ranges: &[std::ops::Range<usize>]) -> Vec<&'a str> {
+    let mut paths: Vec<&str> = vec![":"];
+    for range in ranges {
+        let aad = &aads[range.clone()];
+        paths.extend(aad.match_indices(':').map(|(i, _)| &aad[..=i]));
+    }
+    paths.sort_unstable();
+    paths.dedup();
+    paths
 }
 
 /// The MAC (hex) of decrypted documents: SHA-512 over the values the plan marks, in document

@@ -29,6 +29,9 @@ use crate::sops::tree::{Branch, Comment, Element, Item, Key, Scalar, Value};
 pub struct Emitter {
     indent: usize,
     out: String,
+    /// Lay comments out so that go-yaml reads each back into the collection it was written
+    /// from (encrypted files, where a comment's AAD is that collection's path).
+    exact_comments: bool,
 }
 
 /// Where a collection is being written.
@@ -42,7 +45,13 @@ enum Place {
 
 impl Emitter {
     pub fn new(indent: usize) -> Self {
-        Self { indent: indent.max(1), out: String::new() }
+        Self { indent: indent.max(1), out: String::new(), exact_comments: false }
+    }
+
+    /// An emitter for encrypted files: see [`Emitter::exact_comments`] and
+    /// [`anchor_list_comments`].
+    pub fn for_encrypted(indent: usize) -> Self {
+        Self { exact_comments: true, ..Self::new(indent) }
     }
 
     pub fn finish(self) -> String {
@@ -134,10 +143,32 @@ impl Emitter {
             }
         }
         head.extend(inline);
-        for c in head {
+        let nested_last = items.iter().rev().find_map(|i| match i {
+            Item::Pair { value, .. } => Some(value),
+            Item::Comment(_) => None,
+        });
+        self.trailing_comments(col, &head, nested_last);
+        Ok(())
+    }
+
+    /// Own-line comments after the last entry of a collection at `col`. When that entry's value
+    /// is itself a block collection, go-yaml gives comments followed by a dedent to the inner
+    /// collection, whatever their indentation; in an encrypted file a blank line after them
+    /// keeps them in this one, where their AAD says they are (sops writes the same layout
+    /// without it, and then cannot decrypt such a comment in its own file). Plaintext is
+    /// written as sops writes it.
+    fn trailing_comments(&mut self, col: usize, comments: &[&Comment], last: Option<&Value>) {
+        for c in comments {
             self.comment_line(col, c);
         }
-        Ok(())
+        let nested = match last {
+            Some(Value::Map(m)) => has_pairs(m),
+            Some(Value::List(l)) => has_values(l),
+            _ => false,
+        };
+        if self.exact_comments && col > 0 && nested && !comments.is_empty() {
+            self.out.push('\n');
+        }
     }
 
     fn key(&mut self, key: &Key) -> Result<(), StoreError> {
@@ -236,11 +267,11 @@ impl Emitter {
                 Element::Comment(c) if c.inline => inline.push(c),
                 Element::Comment(c) => head.push(c),
                 Element::Value(v) => {
-                    // Comments at the start of a map item go above its dash.
-                    if let Value::Map(m) = v {
-                        head.extend(m.iter().map_while(as_comment));
-                    }
+                    // Comments at the start of a collection item go above its dash: the item's
+                    // first entry shares the dash's line. On a line that an outer dash already
+                    // opened, the outer list wrote them (same path: list items do not extend it).
                     if !first {
+                        hoisted(v, &mut head);
                         for c in head.drain(..) {
                             self.comment_line(col, c);
                         }
@@ -253,9 +284,11 @@ impl Emitter {
             }
         }
         head.extend(inline);
-        for c in head {
-            self.comment_line(col, c);
-        }
+        let nested_last = elements.iter().rev().find_map(|e| match e {
+            Element::Value(v) => Some(v),
+            Element::Comment(_) => None,
+        });
+        self.trailing_comments(col, &head, nested_last);
         Ok(())
     }
 
@@ -263,15 +296,14 @@ impl Emitter {
         let inner = col + 2;
         match value {
             Value::Map(m) if has_pairs(m) => {
-                let rest: Vec<Item> = m.iter().skip_while(|i| as_comment(i).is_some()).cloned().collect();
-                self.map_entries(&rest, inner, Some(()))?;
+                self.map_entries(after_hoisted_items(m), inner, Some(()))?;
                 for c in inline {
                     self.comment_line(inner, c);
                 }
                 Ok(())
             }
             Value::List(l) if has_values(l) => {
-                self.list_entries(l, inner, Some(()))?;
+                self.list_entries(after_hoisted_elements(l), inner, Some(()))?;
                 for c in inline {
                     self.comment_line(inner, c);
                 }
@@ -323,6 +355,85 @@ impl Emitter {
             },
         })
     }
+}
+
+/// Moves the own-line comments that end a list whose last item is a non-empty collection into
+/// that item. go-yaml hands such comments to whatever follows the list (a foot of the key that
+/// holds it), so sops would look for them under the wrong path; inside the last item they keep
+/// their path, because list items do not extend it, and sit after a scalar or in a map, where
+/// go-yaml keeps them.
+pub fn anchor_list_comments(items: &mut Branch) {
+    for item in items {
+        if let Item::Pair { value, .. } = item {
+            anchor_in_value(value);
+        }
+    }
+}
+
+fn anchor_in_value(value: &mut Value) {
+    match value {
+        Value::Map(m) => anchor_list_comments(m),
+        Value::List(l) => {
+            let last_value = l.iter().rposition(|e| matches!(e, Element::Value(_)));
+            if let Some(at) = last_value {
+                let nested = match &l[at] {
+                    Element::Value(Value::Map(m)) => has_pairs(m),
+                    Element::Value(Value::List(inner)) => has_values(inner),
+                    _ => false,
+                };
+                let trailing = l.len() - at - 1;
+                if nested && trailing > 0 {
+                    let moved: Vec<Element> = l.drain(at + 1..).collect();
+                    match &mut l[at] {
+                        Element::Value(Value::Map(m)) => m.extend(moved.into_iter().filter_map(|e| match e {
+                            Element::Comment(c) => Some(Item::Comment(c)),
+                            Element::Value(_) => None,
+                        })),
+                        Element::Value(Value::List(inner)) => inner.extend(moved),
+                        _ => {}
+                    }
+                }
+            }
+            for e in l.iter_mut() {
+                if let Element::Value(v) = e {
+                    anchor_in_value(v);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The own-line comments that open a collection item, written above its dash: those of a map
+/// before its first entry, those of a list before its first item, and, when that item is a
+/// collection too (`- - a`), its own.
+fn hoisted<'v>(value: &'v Value, out: &mut Vec<&'v Comment>) {
+    match value {
+        Value::Map(m) if has_pairs(m) => {
+            out.extend(m.iter().map_while(as_comment).take_while(|c| !c.inline));
+        }
+        Value::List(l) if has_values(l) => {
+            let rest = after_hoisted_elements(l);
+            out.extend(l[..l.len() - rest.len()].iter().filter_map(|e| match e {
+                Element::Comment(c) => Some(c),
+                Element::Value(_) => None,
+            }));
+            if let Some(Element::Value(first)) = rest.first() {
+                hoisted(first, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn after_hoisted_items(m: &[Item]) -> &[Item] {
+    let n = m.iter().take_while(|i| as_comment(i).is_some_and(|c| !c.inline)).count();
+    &m[n..]
+}
+
+fn after_hoisted_elements(l: &[Element]) -> &[Element] {
+    let n = l.iter().take_while(|e| matches!(e, Element::Comment(c) if !c.inline)).count();
+    &l[n..]
 }
 
 fn as_comment(item: &Item) -> Option<&Comment> {

@@ -9,7 +9,8 @@ mod fast;
 mod parse;
 mod resolve;
 
-use super::store::{Format, Limits, Store, StoreConfig, StoreError, check_size};
+use super::metadata::Metadata;
+use super::store::{Format, Limits, Store, StoreConfig, StoreError, check_size, embed_metadata};
 use super::tree::{Branch, Value};
 
 /// sops's default YAML indentation.
@@ -52,6 +53,19 @@ impl Store for YamlStore {
     fn emit_plain(&self, docs: &[Branch]) -> Result<Vec<u8>, StoreError> {
         let mut emitter = emit::Emitter::new(self.indent());
         emitter.documents(docs)?;
+        Ok(emitter.finish().into_bytes())
+    }
+
+    /// Like [`Store::emit_plain`], with comments that go-yaml would read back into another
+    /// collection moved to an equivalent place (see [`emit::anchor_list_comments`]): their AAD
+    /// must be the path sops finds them at.
+    fn emit_encrypted(&self, docs: &[Branch], meta: &Metadata) -> Result<Vec<u8>, StoreError> {
+        let mut docs = embed_metadata(docs, meta, self.metadata_layout())?;
+        for doc in &mut docs {
+            emit::anchor_list_comments(doc);
+        }
+        let mut emitter = emit::Emitter::for_encrypted(self.indent());
+        emitter.documents(&docs)?;
         Ok(emitter.finish().into_bytes())
     }
 

@@ -33,6 +33,9 @@ fn err(at: Option<(usize, usize)>, message: impl Into<String>) -> StoreError {
 struct PendingComment {
     text: String,
     col: usize,
+    line: usize,
+    /// The indentation of the innermost collection open when the comment was read.
+    open_indent: usize,
     /// Read after a key whose value is null: go-yaml makes such comments heads of whatever
     /// comes next, never feet of the collection that ends.
     head_only: bool,
@@ -74,6 +77,9 @@ enum Last {
 
 struct Builder<'l> {
     limits: &'l Limits,
+    text: &'l str,
+    /// Byte offset of each line's start, built when the first comment needs it.
+    line_starts: std::cell::OnceCell<Vec<usize>>,
     docs: Vec<Branch>,
     stack: Vec<Frame>,
     pending: Vec<PendingComment>,
@@ -93,6 +99,8 @@ pub fn parse(input: &str, limits: &Limits) -> Result<Vec<Branch>, StoreError> {
     options.max_buffered_comment_events = 100_000;
     let mut builder = Builder {
         limits,
+        text: input,
+        line_starts: std::cell::OnceCell::new(),
         docs: Vec::new(),
         stack: Vec::new(),
         pending: Vec::new(),
@@ -184,13 +192,14 @@ impl Builder<'_> {
     }
 
     fn comment(&mut self, text: String, placement: Placement, at: (usize, usize)) {
+        let open_indent = self.stack.last().map_or(0, |f| f.indent);
         if placement != Placement::Right {
             let head_only = self.last == Last::NullValue;
-            self.pending.push(PendingComment { text, col: at.1, head_only });
+            self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only });
             return;
         }
         let Some(frame) = self.stack.last_mut() else {
-            self.pending.push(PendingComment { text, col: at.1, head_only: false });
+            self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false });
             return;
         };
         let comment = |inline| Comment { text: SecretBytes::from(text.as_str()), inline };
@@ -218,10 +227,12 @@ impl Builder<'_> {
                 match target {
                     Some(Value::Map(m)) => m.push(Item::Comment(comment(false))),
                     Some(Value::List(l)) => l.push(Element::Comment(comment(false))),
-                    _ => self.pending.push(PendingComment { text, col: at.1, head_only: false }),
+                    _ => {
+                        self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false })
+                    }
                 }
             }
-            _ => self.pending.push(PendingComment { text, col: at.1, head_only: false }),
+            _ => self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false }),
         }
     }
 
@@ -369,11 +380,24 @@ impl Builder<'_> {
             return Err(err(Some(at), "internal: unbalanced collection end"));
         };
         // Trailing comments that belong to the collection being closed.
+        let foot_of_last_scalar = self.foot_of_last_scalar(&frame);
+        let own_foot = self.own_foot();
         let (mine, rest): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|c| match parent_indent {
             None => !c.head_only,
-            Some(parent) => !c.head_only && c.col >= frame.indent && (frame.indent > parent || c.col > parent),
+            Some(_) if foot_of_last_scalar => true,
+            Some(parent) => {
+                (!c.head_only || own_foot) && c.col >= frame.indent && (frame.indent > parent || c.col > parent)
+            }
         });
         self.pending = rest;
+        let mut mine = mine;
+        if self.seq_foot_goes_up(&frame, &mine) {
+            // go-yaml makes these the foot of the sequence, which it hands to the key holding
+            // the sequence: they belong to the map around it.
+            mine.append(&mut self.pending);
+            self.pending = mine;
+            mine = Vec::new();
+        }
         let value = match frame.body {
             Body::Map { mut items, key, before_pair, key_lines } => {
                 if key.is_some() {
@@ -403,6 +427,89 @@ impl Builder<'_> {
             self.last = Last::ClosedCollection;
         }
         Ok(())
+    }
+
+    /// Whether a line (1-based) is empty or past the end of the input.
+    fn blank_line(&self, line: usize) -> bool {
+        let starts = self
+            .line_starts
+            .get_or_init(|| std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect());
+        let Some(&start) = line.checked_sub(1).and_then(|i| starts.get(i)) else {
+            return true;
+        };
+        let end = starts.get(line).copied().unwrap_or(self.text.len());
+        self.text[start..end].trim().is_empty()
+    }
+
+    /// The first indentation of a line (1-based), or `None` when it is blank, a comment, or past
+    /// the end.
+    fn content_col(&self, line: usize) -> Option<usize> {
+        let starts = self
+            .line_starts
+            .get_or_init(|| std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect());
+        let start = *line.checked_sub(1).and_then(|i| starts.get(i))?;
+        let end = starts.get(line).copied().unwrap_or(self.text.len());
+        let text = &self.text[start..end];
+        let col = text.len() - text.trim_start_matches(' ').len();
+        match text[col..].chars().next() {
+            None | Some('\n' | '\r' | '#') => None,
+            Some(_) => Some(col),
+        }
+    }
+
+    /// Comments right after a scalar that ends the collection being closed, all at one column
+    /// left of its entries, and directly followed by content further left: go-yaml makes them
+    /// the foot of that scalar, so they stay in its collection however far they are dedented
+    /// (`scannerc.go`, `yaml_parser_scan_comments`: the comment is split off at the dedented
+    /// line and keeps the prior token's mark).
+    fn foot_of_last_scalar(&self, frame: &Frame) -> bool {
+        if !matches!(self.last, Last::ValueScalar | Last::ItemScalar) {
+            return false;
+        }
+        let (Some(first), Some(last)) = (self.pending.first(), self.pending.last()) else { return false };
+        let one_run = last.line == first.line + self.pending.len() - 1;
+        let same_col = self.pending.iter().all(|c| c.col == first.col);
+        one_run
+            && same_col
+            && first.col < frame.indent
+            && !self.blank_line(first.line.saturating_sub(1))
+            && self.content_col(last.line + 1).is_some_and(|next| next < first.col)
+    }
+
+    /// Pending comments that start right after a line of content and end at a blank line or the
+    /// end of the input: go-yaml splits them off as a foot that keeps its own position, taken by
+    /// the end of the collection indented like it, even after a key with no value.
+    fn own_foot(&self) -> bool {
+        let (Some(first), Some(last)) = (self.pending.first(), self.pending.last()) else { return false };
+        last.line == first.line + self.pending.len() - 1
+            && first.col < first.open_indent
+            && !self.blank_line(first.line.saturating_sub(1))
+            && self.blank_line(last.line + 1)
+    }
+
+    /// Own-line comments closing a block sequence that is a map value, whose last item is a
+    /// collection: when aligned with the items, right after the last line of content and
+    /// followed by a blank line or the end, go-yaml reads them as the sequence's foot
+    /// (`scannerc.go`, `yaml_parser_scan_comments`: a dedented foot keeps its own position and
+    /// the matching BLOCK-END takes it).
+    fn seq_foot_goes_up(&self, frame: &Frame, mine: &[PendingComment]) -> bool {
+        let Body::Seq { elements } = &frame.body else { return false };
+        let (Some(first), Some(last)) = (mine.first(), mine.last()) else { return false };
+        let nested_last = match elements.iter().rev().find_map(|e| match e {
+            Element::Value(v) => Some(v),
+            Element::Comment(_) => None,
+        }) {
+            Some(Value::Map(m)) => m.iter().any(|i| matches!(i, Item::Pair { .. })),
+            Some(Value::List(l)) => l.iter().any(|e| matches!(e, Element::Value(_))),
+            _ => false,
+        };
+        let in_map_value = self.expecting_value();
+        in_map_value
+            && nested_last
+            && first.col == frame.indent
+            && !self.blank_line(first.line.saturating_sub(1))
+            && last.line == first.line + mine.len() - 1
+            && self.blank_line(last.line + 1)
     }
 
     /// Adds a finished value to the collection on top of the stack.
