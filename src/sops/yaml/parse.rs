@@ -151,6 +151,10 @@ impl Builder<'_> {
         let at = position(&span);
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Anchor(..) => {}
+            // go-yaml reads YAML 1.1 only and refuses a document declaring another version.
+            Event::DocumentStart(_, Some(v)) if (v.major, v.minor) != (1, 1) => {
+                return Err(err(Some(at), format!("found incompatible YAML document (%YAML {}.{})", v.major, v.minor)));
+            }
             Event::DocumentStart(..) => {
                 self.in_document = true;
                 self.root = None;

@@ -181,3 +181,11 @@ fn lists_of_maps_and_block_scalars_indent_like_sops() {
     let input = "sops:\n    age:\n        - recipient: age1x\n          enc: |\n            -----BEGIN AGE ENCRYPTED FILE-----\n            YWJj\n            -----END AGE ENCRYPTED FILE-----\n    lastmodified: \"2026-11-23T21:29:33Z\"\n";
     assert_eq!(round_trip(input), input);
 }
+
+#[test]
+fn only_yaml_1_1_documents_are_read() {
+    // go-yaml (and so sops 3.13.2) refuses `%YAML 1.2` with "found incompatible YAML document".
+    assert!(store().load_plain(b"%YAML 1.1\n---\na: 1\n").is_ok());
+    let e = store().load_plain(b"%YAML 1.2\n---\na: 1\n").unwrap_err().to_string();
+    assert!(e.contains("incompatible YAML document") && e.contains("line 2"), "{e}");
+}
