@@ -94,18 +94,39 @@ fn rfind_short(hay: &str, needle: &str) -> Option<usize> {
     None
 }
 
+/// Decodes standard base64 into `out`. The vectorised decoder takes canonical input, which is
+/// what every encoder writes; anything it refuses goes through the Go-compatible one, so the
+/// accepted set is exactly Go's.
+fn decode_into(text: &str, out: &mut [u8]) -> Result<usize, base64::DecodeSliceError> {
+    if let Ok(len) = base64_simd::STANDARD.decoded_length(text.as_bytes())
+        && len <= out.len()
+        && let Ok(decoded) = base64_simd::STANDARD.decode(text.as_bytes(), base64_simd::Out::from_slice(out))
+    {
+        return Ok(decoded.len());
+    }
+    GO_STD.decode_slice(text, out)
+}
+
+/// Decodes standard base64 into a new vector, as [`decode_into`].
+fn decode_vec(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    match base64_simd::STANDARD.decode_to_vec(text.as_bytes()) {
+        Ok(bytes) => Ok(bytes),
+        Err(_) => GO_STD.decode(text),
+    }
+}
+
 /// Splits an envelope into its fields and decodes them.
 pub fn parse(s: &str) -> Result<Envelope<'_>, ValueError> {
     let [data, iv, tag, kind] = split_fields(s).ok_or(ValueError::NotEnvelope)?;
     // Decoded in sops's order, so the same field is blamed first.
-    let data = GO_STD.decode(data).map_err(|_| ValueError::Base64("data"))?;
+    let data = decode_vec(data).map_err(|_| ValueError::Base64("data"))?;
     let mut iv_buf = [0u8; MAX_IV_LEN];
-    let iv_len = GO_STD.decode_slice(iv, &mut iv_buf).map_err(|e| match e {
+    let iv_len = decode_into(iv, &mut iv_buf).map_err(|e| match e {
         base64::DecodeSliceError::OutputSliceTooSmall => ValueError::Aead(AeadError::IvLength(iv.len() * 3 / 4)),
         base64::DecodeSliceError::DecodeError(_) => ValueError::Base64("iv"),
     })?;
     let mut tag_buf = [0u8; TAG_LEN + 3];
-    let tag_len = GO_STD.decode_slice(tag, &mut tag_buf).map_err(|_| ValueError::Base64("tag"))?;
+    let tag_len = decode_into(tag, &mut tag_buf).map_err(|_| ValueError::Base64("tag"))?;
     if tag_len != TAG_LEN {
         return Err(ValueError::Aead(AeadError::TagLength(tag_len)));
     }
@@ -116,16 +137,16 @@ pub fn parse(s: &str) -> Result<Envelope<'_>, ValueError> {
 
 /// Writes an envelope.
 pub fn format(data: &[u8], iv: &[u8], tag: &[u8], kind: &str) -> String {
-    let e = &base64::engine::general_purpose::STANDARD;
+    let e = &base64_simd::STANDARD;
     let b64 = |n: usize| n.div_ceil(3) * 4;
     let mut out =
         String::with_capacity(PREFIX.len() + b64(data.len()) + b64(iv.len()) + b64(tag.len()) + kind.len() + 16);
     out.push_str(PREFIX);
-    e.encode_string(data, &mut out);
+    e.encode_append(data, &mut out);
     out.push_str(",iv:");
-    e.encode_string(iv, &mut out);
+    e.encode_append(iv, &mut out);
     out.push_str(",tag:");
-    e.encode_string(tag, &mut out);
+    e.encode_append(tag, &mut out);
     out.push_str(",type:");
     out.push_str(kind);
     out.push(']');
@@ -265,6 +286,27 @@ mod tests {
             let s = format!("{PREFIX}{body}");
             let ours = split_fields(&s).map(|f| f.map(str::to_owned));
             let theirs = re.captures(&s).map(|c| [1, 2, 3, 4].map(|n| c[n].to_owned()));
+            prop_assert_eq!(ours, theirs);
+        }
+
+        /// The vectorised path accepts and decodes exactly what the Go-compatible decoder
+        /// does: canonical base64 of any length, plus the odd shapes (non-canonical trailing
+        /// bits, bad padding, stray characters).
+        #[test]
+        fn fast_base64_agrees_with_go_semantics(
+            bytes in proptest::collection::vec(any::<u8>(), 0..80),
+            edit in proptest::option::of((any::<prop::sample::Index>(), prop::sample::select(&b"A=+/_-\n ."[..]))),
+        ) {
+            let mut text = base64::engine::general_purpose::STANDARD.encode(&bytes).into_bytes();
+            if let Some((at, c)) = edit && !text.is_empty() {
+                let i = at.index(text.len());
+                text[i] = c;
+            }
+            let text = String::from_utf8(text).unwrap();
+            prop_assert_eq!(decode_vec(&text).ok(), GO_STD.decode(&text).ok());
+            let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+            let ours = decode_into(&text, &mut a[..32]).map(|n| a[..n].to_vec()).ok();
+            let theirs = GO_STD.decode_slice(&text, &mut b[..32]).map(|n| b[..n].to_vec()).ok();
             prop_assert_eq!(ours, theirs);
         }
     }
