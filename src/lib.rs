@@ -2,9 +2,11 @@
 //!
 //! * [`crypto`]: the shared core (secret containers, AES-GCM, age, Shamir, keyrings).
 //! * [`sops`]: the SOPS file format, byte-compatible with getsops/sops for age recipients.
+//! * [`sealed`]: the sealed-secrets scheme, wire-compatible with Bitnami's kubeseal and controller.
 //!
 //! Layering and the decisions behind it are described in `docs/architecture.md`.
 #![forbid(unsafe_code)]
 
 pub mod crypto;
+pub mod sealed;
 pub mod sops;

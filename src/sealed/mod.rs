@@ -1,0 +1,5 @@
+//! The sealed-secrets scheme (Bitnami `kubeseal` and its controller), wire-compatible.
+//!
+//! See `docs/formats/sealed-secrets.md`.
+
+pub mod template;
