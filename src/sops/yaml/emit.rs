@@ -34,15 +34,6 @@ pub struct Emitter {
     exact_comments: bool,
 }
 
-/// Where a collection is being written.
-#[derive(Clone, Copy)]
-enum Place {
-    /// After `key:`; the collection starts on the next line.
-    MapValue,
-    /// Right after `- `: the first entry goes on the same line.
-    ListItem,
-}
-
 impl Emitter {
     pub fn new(indent: usize) -> Self {
         Self { indent: indent.max(1), out: String::new(), exact_comments: false }
@@ -104,6 +95,16 @@ impl Emitter {
         self.out.push('#');
         self.out.push_str(&String::from_utf8_lossy(c.text.expose()));
         self.out.push('\n');
+    }
+
+    /// Whether a block scalar whose lines go at `block_col` may carry an indentation indicator:
+    /// go-yaml writes the indent as the indicator wherever the lines go, and a reader adds it
+    /// to the column of the entries holding the scalar (`parent_col`). In a list item (lines
+    /// two columns past the dash) and in a map that is a list item (keys two columns past the
+    /// dash) the sum misses the lines unless the indent is 2, and go-yaml writes text that
+    /// neither it nor sealops can read back.
+    fn indicator_fits(&self, block_col: usize, parent_col: usize) -> bool {
+        block_col == parent_col + self.indent
     }
 
     /// Indentation of a collection nested under something at `col` (go-yaml's
@@ -187,25 +188,52 @@ impl Emitter {
     fn explicit_pair(&mut self, key: &str, value: &Value, col: usize, inline: Vec<&Comment>) -> Result<(), StoreError> {
         let child = self.nested(col);
         self.out.push_str("? ");
-        let text = string_scalar(key.as_bytes(), false, child, self.indent, true);
+        let text = string_scalar(key.as_bytes(), false, child, self.indent, self.indicator_fits(child, col));
         self.out.push_str(&text);
         if !text.ends_with('\n') {
             self.out.push('\n');
         }
         self.pad(col);
         self.out.push(':');
+        let mut opening = Vec::new();
+        hoisted(value, &mut opening);
         match value {
-            // The first entry follows the colon on its line, at the nested column.
             Value::Map(m) if has_pairs(m) => {
-                self.pad(child - col - 1);
-                self.map_entries(m, child, Some(()))
+                self.open_explicit_value(&opening, col, child);
+                self.map_entries(after_hoisted_items(m), child, Some(()))
             }
             Value::List(l) if has_values(l) => {
-                self.pad(child - col - 1);
-                self.list_entries(l, child, Some(()))
+                self.open_explicit_value(&opening, col, child);
+                self.list_entries(after_hoisted_elements(l), child, Some(()))
             }
             other => self.pair_value(other, col, inline),
         }
+    }
+
+    /// Pads after the `:` of an explicit pair to the column of its collection value, whose first
+    /// entry follows on the same line. Comments opening the value come first, as go-yaml writes
+    /// them: the first after the colon, the others at `child`, then the first entry at `child`.
+    /// go-yaml reads a comment after the colon back as one of the outer map, before the key, so
+    /// in an encrypted file (where that would be the wrong AAD) the colon ends its line and all
+    /// of them go at `child`.
+    fn open_explicit_value(&mut self, opening: &[&Comment], col: usize, child: usize) {
+        let Some((first, rest)) = opening.split_first() else {
+            self.pad(child - col - 1);
+            return;
+        };
+        if self.exact_comments {
+            self.out.push('\n');
+            self.comment_line(child, first);
+        } else {
+            self.pad(child - col - 1);
+            self.out.push('#');
+            self.out.push_str(&String::from_utf8_lossy(first.text.expose()));
+            self.out.push('\n');
+        }
+        for c in rest {
+            self.comment_line(child, c);
+        }
+        self.pad(child);
     }
 
     /// The value after `key:` (the colon is written), then its line comments.
@@ -223,7 +251,7 @@ impl Emitter {
             }
             other => {
                 self.out.push(' ');
-                let text = self.inline_value(other, self.nested(col), Some(Place::MapValue))?;
+                let text = self.inline_value(other, self.nested(col), Some(col))?;
                 self.out.push_str(&text);
                 self.scalar_end(&text, &inline, col);
                 Ok(())
@@ -311,7 +339,7 @@ impl Emitter {
             }
             other => {
                 // A block scalar in a list item is indented past the dash.
-                let text = self.inline_value(other, col + 2, Some(Place::ListItem))?;
+                let text = self.inline_value(other, col + 2, Some(col))?;
                 self.out.push_str(&text);
                 self.scalar_end(&text, &inline, col);
                 Ok(())
@@ -320,12 +348,14 @@ impl Emitter {
     }
 
     /// A scalar, or an empty collection, as it appears after `key: ` or `- `. Block scalars
-    /// return their header, a newline and their indented lines.
+    /// return their header, a newline and their lines at `block_col`; `parent_col` is the
+    /// column of the entries of the collection holding the value (see
+    /// [`Emitter::indicator_fits`]).
     fn inline_value<'v>(
         &mut self,
         value: &'v Value,
         block_col: usize,
-        place: Option<Place>,
+        parent_col: Option<usize>,
     ) -> Result<Cow<'v, str>, StoreError> {
         Ok(match value {
             Value::Null => Cow::Borrowed("null"),
@@ -345,7 +375,8 @@ impl Emitter {
             }
             Value::Scalar(s) => match s {
                 Scalar::Str(b) | Scalar::Bytes(b) => {
-                    string_scalar(b.expose(), false, block_col, self.indent, !matches!(place, Some(Place::ListItem)))
+                    let indicator_ok = parent_col.is_none_or(|parent| self.indicator_fits(block_col, parent));
+                    string_scalar(b.expose(), false, block_col, self.indent, indicator_ok)
                 }
                 Scalar::Int(i) => Cow::Owned(i.to_string()),
                 Scalar::Uint(u) => Cow::Owned(u.to_string()),
@@ -657,8 +688,9 @@ fn analyze(s: &str) -> Analysis {
 }
 
 /// A string value or key in go-yaml's style. `block_col` is where a block scalar's lines go.
-/// `indicator_ok`: a literal block may carry an indentation indicator here (in a list item
-/// go-yaml's indicator is wrong, so text starting with a space or a line break is quoted).
+/// `indicator_ok`: a literal block may carry an indentation indicator here (where go-yaml's
+/// indicator is wrong, text starting with a space or a line break is quoted, unless it has no
+/// line the indicator could misplace: only line breaks, which go-yaml writes as `|4+`).
 fn string_scalar(bytes: &[u8], is_key: bool, block_col: usize, indent: usize, indicator_ok: bool) -> Cow<'_, str> {
     if bytes == b"<<" {
         // go-yaml resolves a plain `<<` to the merge tag and writes the string with that tag.
@@ -683,14 +715,18 @@ fn string_scalar(bytes: &[u8], is_key: bool, block_col: usize, indent: usize, in
     };
     let can_plain = resolve::is_plain_string(s) && !is_base60_float(s) && !is_old_bool(s);
     let a = analyze(s);
-    let needs_indicator = s.starts_with(' ') || s.starts_with('\n');
-    if s.contains('\n') && !is_key && a.block && (indicator_ok || !needs_indicator) {
-        return Cow::Owned(literal(s, block_col, indent));
-    }
-    // Line breaks other than '\n' (CR, NEL, LS, PS) would be folded inside single quotes: go-yaml
-    // writes them that way and reads back a different string, so they are double-quoted here.
+    // Line breaks other than '\n' (CR, NEL, LS, PS) are double-quoted. go-yaml writes LS and PS
+    // raw in single quotes and literal blocks, followed by the indentation (`'x<LS>    y'`),
+    // which only readers that take them for line breaks (go-yaml) read back as the same string;
+    // YAML 1.2 readers keep the indentation, and a literal line after a raw LS that is not
+    // indented would end the block for go-yaml. (CR and NEL are never written raw by go-yaml.)
     if s.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}']) {
         return Cow::Owned(double_quoted(s));
+    }
+    let needs_indicator = s.starts_with(' ') || s.starts_with('\n');
+    let only_breaks = s.bytes().all(|b| b == b'\n');
+    if s.contains('\n') && !is_key && a.block && (indicator_ok || !needs_indicator || only_breaks) {
+        return Cow::Owned(literal(s, block_col, indent));
     }
     let multiline_key = is_key && a.multiline;
     if can_plain && !s.contains('\n') && a.block_plain && !multiline_key && !(s.is_empty() && is_key) {

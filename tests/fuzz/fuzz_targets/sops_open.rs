@@ -11,7 +11,9 @@
 //!   re-encrypted text opens again to the same documents (what sealops writes, it reads back);
 //! * a file with a MAC mismatch opens with `ignore_mac` (the MAC is the only thing that failed);
 //! * input with no sops metadata that parses as plaintext is encrypted to the fresh identity, and
-//!   that ciphertext opens to exactly the parsed documents (encryption keeps every type).
+//!   that ciphertext opens to the parsed documents (encryption keeps every type; the store's
+//!   documented normalisations, `sealops_fuzz::normalisations`, apply to what stays cleartext
+//!   and to comment placement).
 #![no_main]
 
 use std::sync::OnceLock;
@@ -23,7 +25,7 @@ use sealops::sops::crypt::CryptError;
 use sealops::sops::metadata::MetadataError;
 use sealops::sops::ops::{self, EncryptParams, OpError, OpenOptions};
 use sealops::sops::store::{Format, Store, StoreError};
-use sealops_fuzz::{Normalisations, first_difference, lossy, map_has_negative_zero, store};
+use sealops_fuzz::{explained_difference, lossy, map_has_negative_zero, normalisations, store};
 
 struct Fixture {
     keyring: Keyring,
@@ -77,7 +79,7 @@ fn check(store: &dyn Store, input: &[u8], f: &Fixture) {
                     lossy(&sealed)
                 )
             });
-            if let Some(diff) = first_difference(&docs, &again.docs, Normalisations::default()) {
+            if let Some(diff) = explained_difference(&docs, &again.docs, normalisations(store.format())) {
                 panic!(
                     "{:?}: re-encrypted file opens to other documents: {diff}\ninput: {:?}",
                     store.format(),
@@ -114,7 +116,7 @@ fn encrypt_then_open(store: &dyn Store, input: &[u8], f: &Fixture) {
             lossy(&sealed)
         )
     });
-    if let Some(diff) = first_difference(&plain, &opened.docs, Normalisations::default()) {
+    if let Some(diff) = explained_difference(&plain, &opened.docs, normalisations(store.format())) {
         panic!("{:?}: encrypt → open changed the documents: {diff}\ninput: {:?}", store.format(), lossy(input));
     }
 }

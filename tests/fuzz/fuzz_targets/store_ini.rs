@@ -9,8 +9,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use sealops::sops::store::Format;
-use sealops_fuzz::{Normalisations, store_round_trip};
+use sealops_fuzz::store_round_trip;
 
 fuzz_target!(|data: &[u8]| {
-    store_round_trip(Format::Ini, data, Normalisations::default());
+    store_round_trip(Format::Ini, data);
 });

@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 
 use sealops::sops::store::{Format, Store, StoreConfig, StoreError, for_format};
-use sealops::sops::tree::{Branch, Element, Item, Key, Scalar, Value, branches_equal};
+use sealops::sops::tree::{Branch, Comment, Element, Item, Key, Scalar, Value, branches_equal};
 
 /// The differences a store's documented normalisations allow between `parse(x)` and
 /// `parse(emit(parse(x)))`. Every difference not listed here is a finding.
@@ -22,6 +22,35 @@ pub struct Normalisations {
     /// (`docs/formats/sops.md`: YAML `3.0` "comes back as `3` (and is an int the next time)";
     /// JSON writes floats in `encoding/json` form, so `1.0` is written `1`, an int once read).
     pub integral_float_becomes_int: bool,
+    /// YAML: comments at the start of a map or list that is a list element are written before
+    /// its `-` and read back as comments of the outer list, just before that element (finding
+    /// F4 in README.md; sops 3.11 writes the same text).
+    pub list_map_leading_comments_move_to_list: bool,
+    /// YAML: an inline comment on a value written as a literal block (`|-`) is written on its
+    /// own line after the block and read back as a comment after the entry (finding F5; sops
+    /// 3.11 writes it above the key instead).
+    pub inline_comment_of_block_scalar_moves_after: bool,
+    /// INI, as ini.v1 (and so sops 3.11, checked) writes comments: an empty comment is not
+    /// written; in a comment of several lines each line after the first, which still starts with
+    /// its `;`/`#`, is written as that marker, one space and the trimmed rest (`#b` → `# b`); the
+    /// lines of a key's comment are trimmed with Go's `strings.TrimSpace` (`\x0c`, U+205F…).
+    pub ini_comment_layout: bool,
+}
+
+/// The documented normalisations of each store.
+pub fn normalisations(format: Format) -> Normalisations {
+    match format {
+        Format::Yaml => Normalisations {
+            integral_float_becomes_int: true,
+            list_map_leading_comments_move_to_list: true,
+            inline_comment_of_block_scalar_moves_after: true,
+            ini_comment_layout: false,
+        },
+        Format::Json => Normalisations { integral_float_becomes_int: true, ..Normalisations::default() },
+        Format::Ini => Normalisations { ini_comment_layout: true, ..Normalisations::default() },
+        // Strings only (dotenv), or raw bytes (binary): nothing may change.
+        Format::Dotenv | Format::Binary => Normalisations::default(),
+    }
 }
 
 /// The stores exactly as the CLI builds them (default `StoreConfig`).
@@ -30,7 +59,8 @@ pub fn store(format: Format) -> Box<dyn Store> {
 }
 
 /// Parse → emit → parse → emit, plaintext and encrypted sides. Panics on any broken invariant.
-pub fn store_round_trip(format: Format, input: &[u8], allowed: Normalisations) {
+pub fn store_round_trip(format: Format, input: &[u8]) {
+    let allowed = normalisations(format);
     let store = store(format);
     encrypted_round_trip(&*store, input, allowed);
 
@@ -51,7 +81,7 @@ pub fn store_round_trip(format: Format, input: &[u8], allowed: Normalisations) {
     let second = store.load_plain(&written).unwrap_or_else(|e| {
         panic!("{format:?}: written text does not parse again: {e}\nwritten: {:?}", lossy(&written))
     });
-    if let Some(diff) = first_difference(&first, &second, allowed) {
+    if let Some(diff) = explained_difference(&first, &second, allowed) {
         panic!(
             "{format:?}: documents changed on a round trip: {diff}\ninput:   {:?}\nwritten: {:?}",
             lossy(input),
@@ -94,7 +124,7 @@ fn encrypted_round_trip(store: &dyn Store, input: &[u8], allowed: Normalisations
             lossy(&written)
         )
     });
-    if let Some(diff) = first_difference(&docs, &docs2, allowed) {
+    if let Some(diff) = explained_difference(&docs, &docs2, allowed) {
         panic!(
             "{format:?}: encrypted documents changed on a round trip: {diff}\ninput:   {:?}\nwritten: {:?}",
             lossy(input),
@@ -194,6 +224,190 @@ fn emit_refusal_is_by_design(format: Format, _docs: &[Branch], e: &StoreError) -
         // JSON has no multi-document form and no empty file (`load_encrypted` always gives one
         // document, so this cannot happen from a parse).
         _ => false,
+    }
+}
+
+/// [`first_difference`], unless some combination of the tree-level normalisations in `allowed`,
+/// applied to `a`, explains it. The difference reported is the one against `a` as it was.
+pub fn explained_difference(a: &[Branch], b: &[Branch], allowed: Normalisations) -> Option<String> {
+    let diff = first_difference(a, b, allowed)?;
+    let hoist = [false, allowed.list_map_leading_comments_move_to_list];
+    let block = [false, allowed.inline_comment_of_block_scalar_moves_after];
+    let ini = allowed.ini_comment_layout;
+    for h in hoist {
+        for k in block {
+            let r = Rewrite { hoist: h, block: k, ini };
+            if (h || k || ini) && first_difference(&rewrite_docs(a, r), b, allowed).is_none() {
+                return None;
+            }
+        }
+    }
+    Some(diff)
+}
+
+/// Which normalisations a [`rewrite_docs`] applies.
+#[derive(Clone, Copy)]
+struct Rewrite {
+    /// `a: [{# c, k: v}]` → `a: [# c, {k: v}]`, and the same for a list in a list (F4).
+    hoist: bool,
+    /// `{# c (inline), k: "x\ny"}` → `{k: "x\ny", # c}`, in maps and lists (F5).
+    block: bool,
+    /// INI comment layout (see [`Normalisations::ini_comment_layout`]).
+    ini: bool,
+}
+
+fn rewrite_docs(docs: &[Branch], r: Rewrite) -> Vec<Branch> {
+    docs.iter().map(|d| rewrite_map(d, r)).collect()
+}
+
+/// Go's `unicode.IsSpace`, which ini.v1's `strings.TrimSpace` uses.
+fn go_space(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\u{B}' | '\u{C}' | '\r' | ' ' | '\u{85}' | '\u{A0}' | '\u{1680}')
+        || matches!(c, '\u{2000}'..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
+}
+
+fn go_trim(line: &[u8]) -> &[u8] {
+    // Comments are UTF-8 here only when they were in the input; trim what can be decoded.
+    match std::str::from_utf8(line) {
+        Ok(text) => text.trim_matches(go_space).as_bytes(),
+        Err(_) => line,
+    }
+}
+
+/// A comment as ini.v1 (and sops) writes and then reads it; `None` when it is not written at
+/// all. Lines after the first still start with their `;`/`#`: written as that marker, a space
+/// and the trimmed rest. With `trim_lines` (a key's comment, not a section's) every other line
+/// is trimmed as well (`strings.TrimSpace`).
+fn ini_comment(c: &Comment, trim_lines: bool) -> Option<Comment> {
+    let text = c.text.expose();
+    if text.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() + 8);
+    let lines = text.split(|&b| b == b'\n').count();
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        if n > 0 {
+            out.push(b'\n');
+        }
+        match line.split_first() {
+            Some((&marker @ (b'#' | b';'), rest)) => {
+                // (Read back, a last line `; ` with nothing after it is just `;`: the whole
+                // comment is trimmed.)
+                out.push(marker);
+                let rest = go_trim(rest);
+                if !rest.is_empty() || n + 1 < lines {
+                    out.push(b' ');
+                }
+                out.extend_from_slice(rest);
+            }
+            _ if trim_lines => out.extend_from_slice(go_trim(line)),
+            _ => out.extend_from_slice(line),
+        }
+    }
+    Some(Comment { text: out.into(), inline: c.inline })
+}
+
+/// Leading comments of a map or list that is a list element, taken out (F4). Only when entries
+/// follow: an all-comment collection is written `{} # c` / `[] # c`.
+fn split_leading_comments(v: Value) -> (Vec<Comment>, Value) {
+    match v {
+        Value::Map(mut m) => {
+            let lead = m.iter().take_while(|i| matches!(i, Item::Comment(_))).count();
+            if lead == 0 || lead == m.len() {
+                return (Vec::new(), Value::Map(m));
+            }
+            let comments = m
+                .drain(..lead)
+                .filter_map(|i| match i {
+                    Item::Comment(c) => Some(c),
+                    Item::Pair { .. } => None,
+                })
+                .collect();
+            (comments, Value::Map(m))
+        }
+        Value::List(mut l) => {
+            let lead = l.iter().take_while(|e| matches!(e, Element::Comment(_))).count();
+            if lead == 0 || lead == l.len() {
+                return (Vec::new(), Value::List(l));
+            }
+            let comments = l
+                .drain(..lead)
+                .filter_map(|e| match e {
+                    Element::Comment(c) => Some(c),
+                    Element::Value(_) => None,
+                })
+                .collect();
+            (comments, Value::List(l))
+        }
+        other => (Vec::new(), other),
+    }
+}
+
+/// A string the YAML emitter may write as a literal block (`|`), ending its line.
+fn multi_line(v: &Value) -> bool {
+    matches!(v, Value::Scalar(Scalar::Str(s)) if s.expose().contains(&b'\n'))
+}
+
+fn rewrite_map(items: &[Item], r: Rewrite) -> Branch {
+    let mut out: Branch = Vec::with_capacity(items.len());
+    let mut inline: Vec<Item> = Vec::new();
+    for item in items {
+        match item {
+            Item::Comment(c) if r.block && c.inline => inline.push(item.clone()),
+            Item::Pair { key, value } => {
+                let moves = multi_line(value);
+                if !moves {
+                    out.append(&mut inline);
+                }
+                out.push(Item::Pair { key: key.clone(), value: rewrite_value(value, r) });
+                out.append(&mut inline);
+            }
+            Item::Comment(c) if r.ini => {
+                out.append(&mut inline);
+                // A section's comment is the first item of its map; a key's comment follows it.
+                let trim_lines = !out.is_empty();
+                out.extend(ini_comment(c, trim_lines).map(Item::Comment));
+            }
+            Item::Comment(_) => {
+                out.append(&mut inline);
+                out.push(item.clone());
+            }
+        }
+    }
+    out.append(&mut inline);
+    out
+}
+
+fn rewrite_value(v: &Value, r: Rewrite) -> Value {
+    match v {
+        Value::Map(m) => Value::Map(rewrite_map(m, r)),
+        Value::List(l) => {
+            let mut out = Vec::with_capacity(l.len());
+            let mut inline: Vec<Element> = Vec::new();
+            for e in l {
+                match e {
+                    Element::Comment(c) if r.block && c.inline => inline.push(e.clone()),
+                    Element::Comment(_) => {
+                        out.append(&mut inline);
+                        out.push(e.clone());
+                    }
+                    Element::Value(v) => {
+                        let moves = multi_line(v);
+                        if !moves {
+                            out.append(&mut inline);
+                        }
+                        let v = rewrite_value(v, r);
+                        let (lead, rest) = if r.hoist { split_leading_comments(v) } else { (Vec::new(), v) };
+                        out.extend(lead.into_iter().map(Element::Comment));
+                        out.push(Element::Value(rest));
+                        out.append(&mut inline);
+                    }
+                }
+            }
+            out.append(&mut inline);
+            Value::List(out)
+        }
+        other => other.clone(),
     }
 }
 
