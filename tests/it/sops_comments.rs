@@ -186,6 +186,13 @@ fn check(plain: &str) {
 #[test]
 fn comment_placement_known_shapes() {
     for plain in [
+        // The foot of a sequence nested in a sequence goes up as far as the sequences end.
+        "a:\n    -\n        - k0: v0\n        # c1\n",
+        "a:\n    -\n        - k0: v0\n        # c1\n\nb: 1\n",
+        "a:\n    -\n        - k0: v0\n        # c1\nb: 1\n",
+        "a:\n    -\n        - v0\n        # c1\n",
+        "a:\n    -\n        -\n            - k0: v0\n            # c1\n",
+        "a:\n    -\n        - k0: v0\n        # c1\n\n    - y\n",
         "# top\na: 1 # inline\n# between\nb: 2\n# end\n",
         "a:\n    b: 1\n    # trailing a\nc: 2\n",
         "a:\n    b:\n        c: 1\n    # after nested\nd: 1\n",
@@ -437,3 +444,4 @@ proptest! {
         comments_open_both_ways(&plain)?;
     }
 }
+

@@ -39,6 +39,9 @@ struct PendingComment {
     /// Read after a key whose value is null: go-yaml makes such comments heads of whatever
     /// comes next, never feet of the collection that ends.
     head_only: bool,
+    /// The foot of a sequence nested in a sequence, handed to the outer one (see
+    /// [`Parser::seq_foot_goes_up`]): it may go further up from there whatever its column.
+    handed_up: bool,
 }
 
 enum Body {
@@ -199,11 +202,11 @@ impl Builder<'_> {
         let open_indent = self.stack.last().map_or(0, |f| f.indent);
         if placement != Placement::Right {
             let head_only = self.last == Last::NullValue;
-            self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only });
+            self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only, handed_up: false });
             return;
         }
         let Some(frame) = self.stack.last_mut() else {
-            self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false });
+            self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false, handed_up: false });
             return;
         };
         let comment = |inline| Comment { text: SecretBytes::from(text.as_str()), inline };
@@ -232,11 +235,11 @@ impl Builder<'_> {
                     Some(Value::Map(m)) => m.push(Item::Comment(comment(false))),
                     Some(Value::List(l)) => l.push(Element::Comment(comment(false))),
                     _ => {
-                        self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false })
+                        self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false, handed_up: false })
                     }
                 }
             }
-            _ => self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false }),
+            _ => self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false, handed_up: false }),
         }
     }
 
@@ -326,6 +329,10 @@ impl Builder<'_> {
         matches!(self.stack.last().map(|f| &f.body), Some(Body::Map { key: Some(_), .. }))
     }
 
+    fn in_sequence(&self) -> bool {
+        matches!(self.stack.last().map(|f| &f.body), Some(Body::Seq { .. }))
+    }
+
     fn expecting_key(&self) -> bool {
         matches!(self.stack.last().map(|f| &f.body), Some(Body::Map { key: None, .. }))
     }
@@ -397,7 +404,11 @@ impl Builder<'_> {
         let mut mine = mine;
         if self.seq_foot_goes_up(&frame, &mine) {
             // go-yaml makes these the foot of the sequence, which it hands to the key holding
-            // the sequence: they belong to the map around it.
+            // the sequence: they belong to the map around it. A sequence that is an item hands
+            // them to the outer sequence, which passes them on if it ends here too.
+            if self.in_sequence() {
+                mine.iter_mut().for_each(|c| c.handed_up = true);
+            }
             mine.append(&mut self.pending);
             self.pending = mine;
             mine = Vec::new();
@@ -507,10 +518,9 @@ impl Builder<'_> {
             Some(Value::List(l)) => l.iter().any(|e| matches!(e, Element::Value(_))),
             _ => false,
         };
-        let in_map_value = self.expecting_value();
-        in_map_value
+        (self.expecting_value() || self.in_sequence())
             && nested_last
-            && first.col == frame.indent
+            && (first.col == frame.indent || first.handed_up)
             && !self.blank_line(first.line.saturating_sub(1))
             && last.line == first.line + mine.len() - 1
             && self.blank_line(last.line + 1)
