@@ -71,24 +71,21 @@ impl SopsCipher {
         tag: &[u8; TAG_LEN],
         aad: &[u8],
     ) -> Result<SecretBytes, AeadError> {
+        self.open_slice(iv, &mut buf, tag, aad)?;
+        Ok(SecretBytes::new(buf))
+    }
+
+    /// Decrypts `buf` in place, as [`SopsCipher::open_in_place`], for callers that own the
+    /// buffer (and wipe it).
+    pub fn open_slice(&self, iv: &[u8], buf: &mut [u8], tag: &[u8; TAG_LEN], aad: &[u8]) -> Result<(), AeadError> {
         let tag = tag.into();
         let opened = match iv.len() {
-            32 => self.gcm32.decrypt_inout_detached(nonce(iv), aad, buf.as_mut_slice().into(), tag),
-            16 => Gcm16::new(self.key.expose().into()).decrypt_inout_detached(
-                nonce(iv),
-                aad,
-                buf.as_mut_slice().into(),
-                tag,
-            ),
-            12 => Gcm12::new(self.key.expose().into()).decrypt_inout_detached(
-                nonce(iv),
-                aad,
-                buf.as_mut_slice().into(),
-                tag,
-            ),
+            32 => self.gcm32.decrypt_inout_detached(nonce(iv), aad, buf.into(), tag),
+            16 => Gcm16::new(self.key.expose().into()).decrypt_inout_detached(nonce(iv), aad, buf.into(), tag),
+            12 => Gcm12::new(self.key.expose().into()).decrypt_inout_detached(nonce(iv), aad, buf.into(), tag),
             n => return Err(AeadError::IvLength(n)),
         };
-        opened.map(|()| SecretBytes::new(buf)).map_err(|_| AeadError::Authentication)
+        opened.map_err(|_| AeadError::Authentication)
     }
 
     /// Decrypts a value whose IV may have any supported length (sops writes 32).

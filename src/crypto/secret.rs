@@ -39,6 +39,19 @@ impl SecretBytes {
         self.0.len()
     }
 
+    /// Replaces an encrypted envelope held here with its plaintext `bytes`, reusing the buffer
+    /// when it is large enough. The old contents are ciphertext, so they are not wiped now; the
+    /// whole buffer, spare capacity included, is wiped on drop as always.
+    pub fn replace_envelope(&mut self, bytes: &[u8]) {
+        self.0.clear();
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// Takes the contents, leaving this empty.
+    pub fn take(&mut self) -> SecretBytes {
+        std::mem::take(self)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

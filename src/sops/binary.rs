@@ -85,8 +85,8 @@ impl Store for BinaryStore {
         self.envelope().load_encrypted(input)
     }
 
-    fn emit_encrypted(&self, docs: &[Branch], meta: &Metadata) -> Result<Vec<u8>, StoreError> {
-        self.envelope().emit_encrypted(docs, meta)
+    fn emit_encrypted_owned(&self, docs: Vec<Branch>, meta: &Metadata) -> Result<Vec<u8>, StoreError> {
+        self.envelope().emit_encrypted_owned(docs, meta)
     }
 }
 

@@ -114,7 +114,7 @@ struct Collected<'a> {
 /// sops keeps the comment text as it was when it walked past it.
 struct Collector<'r, 'a> {
     rule: Option<&'r Selection>,
-    path: Vec<String>,
+    path: Vec<&'a str>,
     comments: CommentStack,
     jobs: Vec<Job<'a>>,
     aads: String,
@@ -130,8 +130,9 @@ impl<'a> Collector<'_, 'a> {
                     self.leaf(Leaf::Comment(c));
                 }
                 Item::Pair { key, value } => {
+                    let key: &'a Key = key;
                     let key = match key {
-                        Key::Str(k) => k.clone(),
+                        Key::Str(k) => k.as_str(),
                         Key::Other { text, kind } => return Err(CryptError::NonStringKey { kind, text: text.clone() }),
                     };
                     self.path.push(key);
@@ -183,8 +184,7 @@ impl<'a> Collector<'_, 'a> {
 
     fn leaf(&mut self, leaf: Leaf<'a>) {
         let is_comment = matches!(leaf, Leaf::Comment(_));
-        let path: Vec<&str> = self.path.iter().map(String::as_str).collect();
-        let encrypt = should_encrypt(self.rule, &path, &self.comments, is_comment);
+        let encrypt = should_encrypt(self.rule, &self.path, &self.comments, is_comment);
         let start = self.aads.len();
         push_aad(&mut self.aads, &self.path);
         self.jobs.push(Job { leaf, aad: start..self.aads.len(), encrypt });
@@ -239,9 +239,9 @@ fn lossy(text: &SecretBytes) -> String {
 }
 
 /// Appends the AAD of a leaf: the path joined by `:`, plus a trailing `:`.
-fn push_aad(out: &mut String, path: &[String]) {
+fn push_aad<P: AsRef<str>>(out: &mut String, path: &[P]) {
     for p in path {
-        out.push_str(p);
+        out.push_str(p.as_ref());
         out.push(':');
     }
     if path.is_empty() {
@@ -382,50 +382,44 @@ pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
         let aad = &aads[job.aad.clone()];
         match &mut job.leaf {
             Leaf::Value(value) => {
-                let Scalar::Str(text) = &**value else {
+                let Scalar::Str(text) = &mut **value else {
                     return Err(CryptError::NotEncrypted { path: aad.to_owned(), kind: value.type_name() });
                 };
-                let envelope = std::str::from_utf8(text.expose())
-                    .map_err(|_| CryptError::Decrypt { path: aad.to_owned(), source: ValueError::NotEnvelope })?;
-                let plain = cipher
-                    .decrypt(envelope, aad)
+                let kind = cipher
+                    .decrypt_in_place(text, aad)
                     .map_err(|source| CryptError::Decrypt { path: aad.to_owned(), source })?;
-                **value = plain;
+                if kind != "str" {
+                    **value = scalar::from_plaintext(kind, text.take())
+                        .map_err(|e| CryptError::Decrypt { path: aad.to_owned(), source: e.into() })?;
+                }
             }
             Leaf::Item(element) => {
-                let Some(Scalar::Str(text)) = item_scalar(element) else {
+                let Element::Value(Value::Scalar(Scalar::Str(text))) = &mut **element else {
                     let kind = item_scalar(element).map_or("list", Scalar::type_name);
                     return Err(CryptError::NotEncrypted { path: aad.to_owned(), kind });
                 };
-                let envelope = std::str::from_utf8(text.expose())
-                    .map_err(|_| CryptError::Decrypt { path: aad.to_owned(), source: ValueError::NotEnvelope })?;
-                let (plain, kind) = cipher
-                    .decrypt_bytes(envelope, aad)
+                let kind = cipher
+                    .decrypt_in_place(text, aad)
                     .map_err(|source| CryptError::Decrypt { path: aad.to_owned(), source })?;
-                **element = if kind == "comment" {
-                    Element::Comment(Comment { text: plain, inline: false })
-                } else {
-                    let value = scalar::from_plaintext(kind, plain)
+                if kind == "comment" {
+                    **element = Element::Comment(Comment { text: text.take(), inline: false });
+                } else if kind != "str" {
+                    let value = scalar::from_plaintext(kind, text.take())
                         .map_err(|e| CryptError::Decrypt { path: aad.to_owned(), source: e.into() })?;
-                    Element::Value(Value::Scalar(value))
-                };
+                    **element = Element::Value(Value::Scalar(value));
+                }
             }
             Leaf::Comment(comment) => {
-                let opened = std::str::from_utf8(comment.text.expose()).ok().and_then(|envelope| {
-                    cipher.decrypt_bytes(envelope, aad).ok().or_else(|| {
-                        // go-yaml does not always put a comment back where it was when the file
-                        // was written (sops cannot open some of its own such comments); try
-                        // the other collections of the document before giving up.
-                        let paths = other_paths.get_or_init(|| collection_paths(&aads, &job_aads));
-                        paths.iter().find_map(|p: &&str| cipher.decrypt_bytes(envelope, p).ok())
-                    })
-                });
-                match opened {
-                    Some((plain, _)) => comment.text = plain,
+                let opened = cipher.decrypt_in_place(&mut comment.text, aad).is_ok() || {
+                    // go-yaml does not always put a comment back where it was when the file
+                    // was written (sops cannot open some of its own such comments); try the
+                    // other collections of the document before giving up.
+                    let paths = other_paths.get_or_init(|| collection_paths(&aads, &job_aads));
+                    paths.iter().any(|p| cipher.decrypt_in_place(&mut comment.text, p).is_ok())
+                };
+                if !opened {
                     // Assume the comment was never encrypted (files from old sops versions).
-                    None => {
-                        plaintext_comments.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
+                    plaintext_comments.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         }

@@ -139,7 +139,7 @@ fn seal(
     let mac = crypt::encrypt_tree(&mut docs, &meta, cipher)?;
     meta.last_modified = super::gotime::GoTime::now_utc();
     meta.mac = crypt::seal_mac(&mac, &meta, cipher);
-    Ok(store.emit_encrypted(&docs, &meta)?)
+    Ok(store.emit_encrypted_owned(docs, &meta)?)
 }
 
 /// Loads and decrypts a file, checking its MAC unless told not to.

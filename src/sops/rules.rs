@@ -140,13 +140,19 @@ impl CommentStack {
 
 /// `shouldBeEncrypted`: `path` holds every key from the root to the leaf; `is_comment` is true
 /// when the leaf is itself a comment (the last comment of the innermost level).
-pub fn should_encrypt(rule: Option<&Selection>, path: &[&str], comments: &CommentStack, is_comment: bool) -> bool {
+pub fn should_encrypt<P: AsRef<str>>(
+    rule: Option<&Selection>,
+    path: &[P],
+    comments: &CommentStack,
+    is_comment: bool,
+) -> bool {
+    let mut path = path.iter().map(AsRef::as_ref);
     let Some(rule) = rule else { return true };
     match rule {
-        Selection::UnencryptedSuffix(s) => !path.iter().any(|p| p.ends_with(s.as_str())),
-        Selection::EncryptedSuffix(s) => path.iter().any(|p| p.ends_with(s.as_str())),
-        Selection::UnencryptedRegex(r) => !path.iter().any(|p| r.is_match(p)),
-        Selection::EncryptedRegex(r) => path.iter().any(|p| r.is_match(p)),
+        Selection::UnencryptedSuffix(s) => !path.any(|p| p.ends_with(s.as_str())),
+        Selection::EncryptedSuffix(s) => path.any(|p| p.ends_with(s.as_str())),
+        Selection::UnencryptedRegex(r) => !path.any(|p| r.is_match(p)),
+        Selection::EncryptedRegex(r) => path.any(|p| r.is_match(p)),
         Selection::UnencryptedCommentRegex(r) => !comments.levels.iter().flatten().any(|c| r.is_match(c)),
         Selection::EncryptedCommentRegex(r) => {
             let last_level = comments.levels.len().saturating_sub(1);
@@ -175,11 +181,11 @@ mod tests {
         let rule = Selection::from_field("encrypted_regex", "^data$").unwrap();
         assert!(should_encrypt(Some(&rule), &["data", "password"], &none, false));
         assert!(!should_encrypt(Some(&rule), &["metadata", "name"], &none, false));
-        assert!(!should_encrypt(Some(&rule), &[], &none, true), "top-level comments stay clear");
+        assert!(!should_encrypt(Some(&rule), &[] as &[&str], &none, true), "top-level comments stay clear");
         let rule = Selection::default_rule();
         assert!(!should_encrypt(Some(&rule), &["a_unencrypted", "b"], &none, false));
         assert!(should_encrypt(Some(&rule), &["a", "b"], &none, false));
-        assert!(should_encrypt(None, &[], &none, true));
+        assert!(should_encrypt(None, &[] as &[&str], &none, true));
     }
 
     #[test]
@@ -188,8 +194,8 @@ mod tests {
         assert!(should_encrypt(Some(&rule), &["k"], &stack(&[&[" sops:enc"]]), false));
         assert!(!should_encrypt(Some(&rule), &["k"], &stack(&[&[" other"]]), false));
         // The marker itself is not encrypted, but a comment after it is.
-        assert!(!should_encrypt(Some(&rule), &[], &stack(&[&[" sops:enc"]]), true));
-        assert!(should_encrypt(Some(&rule), &[], &stack(&[&[" sops:enc", " next"]]), true));
+        assert!(!should_encrypt(Some(&rule), &[] as &[&str], &stack(&[&[" sops:enc"]]), true));
+        assert!(should_encrypt(Some(&rule), &[] as &[&str], &stack(&[&[" sops:enc", " next"]]), true));
         let rule = Selection::from_field("unencrypted_comment_regex", "plain").unwrap();
         assert!(!should_encrypt(Some(&rule), &["k"], &stack(&[&[" plain"], &[]]), false));
     }

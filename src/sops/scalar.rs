@@ -25,6 +25,11 @@ pub fn type_tag(scalar: &Scalar) -> Result<&'static str, ScalarError> {
     })
 }
 
+/// The type tags an envelope can carry, as static strings (`comment` for comments).
+pub fn static_tag(tag: &str) -> Option<&'static str> {
+    ["str", "bytes", "int", "float", "bool", "time", "comment"].into_iter().find(|t| *t == tag)
+}
+
 /// The bytes that are encrypted (and hashed into the MAC) for a value.
 pub fn plaintext(scalar: &Scalar) -> Result<Cow<'_, [u8]>, ScalarError> {
     Ok(match scalar {

@@ -143,7 +143,13 @@ pub trait Store: Send + Sync {
 
     /// Writes encrypted documents with their metadata.
     fn emit_encrypted(&self, docs: &[Branch], meta: &Metadata) -> Result<Vec<u8>, StoreError> {
-        let docs = embed_metadata(docs, meta, self.metadata_layout())?;
+        self.emit_encrypted_owned(docs.to_vec(), meta)
+    }
+
+    /// [`Store::emit_encrypted`] for documents the caller is done with: the metadata is
+    /// appended to them rather than to a copy (a copy of a large file costs more than writing it).
+    fn emit_encrypted_owned(&self, mut docs: Vec<Branch>, meta: &Metadata) -> Result<Vec<u8>, StoreError> {
+        embed_metadata(&mut docs, meta, self.metadata_layout())?;
         self.emit_plain(&docs)
     }
 
@@ -254,7 +260,7 @@ fn unescape_newlines(value: Value) -> Value {
 
 /// Puts the metadata into documents to be written (`stores.SerializeMetadata`): appended to
 /// every document, as sops does for multi-document YAML.
-pub fn embed_metadata(docs: &[Branch], meta: &Metadata, layout: MetadataLayout) -> Result<Vec<Branch>, StoreError> {
+pub fn embed_metadata(docs: &mut [Branch], meta: &Metadata, layout: MetadataLayout) -> Result<(), StoreError> {
     let tree = meta.to_branch();
     let extra: Vec<Item> = match layout {
         MetadataLayout::Nested => vec![Item::Pair { key: Key::Str(SOPS_KEY.to_owned()), value: Value::Map(tree) }],
@@ -270,8 +276,7 @@ pub fn embed_metadata(docs: &[Branch], meta: &Metadata, layout: MetadataLayout) 
             .map(|(k, v)| Item::Pair { key: Key::Str(k), value: v })
             .collect(),
     };
-    let mut out = Vec::with_capacity(docs.len());
-    for doc in docs {
+    for doc in docs.iter() {
         for item in doc {
             if let Item::Pair { key: Key::Str(k), .. } = item {
                 let reserved = match layout {
@@ -283,11 +288,11 @@ pub fn embed_metadata(docs: &[Branch], meta: &Metadata, layout: MetadataLayout) 
                 }
             }
         }
-        let mut with = doc.clone();
-        with.extend(extra.iter().cloned());
-        out.push(with);
     }
-    Ok(out)
+    for doc in docs.iter_mut() {
+        doc.extend(extra.iter().cloned());
+    }
+    Ok(())
 }
 
 fn escape_newlines(value: Value) -> Value {

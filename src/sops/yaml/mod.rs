@@ -59,8 +59,8 @@ impl Store for YamlStore {
     /// Like [`Store::emit_plain`], with comments that go-yaml would read back into another
     /// collection moved to an equivalent place (see [`emit::anchor_list_comments`]): their AAD
     /// must be the path sops finds them at.
-    fn emit_encrypted(&self, docs: &[Branch], meta: &Metadata) -> Result<Vec<u8>, StoreError> {
-        let mut docs = embed_metadata(docs, meta, self.metadata_layout())?;
+    fn emit_encrypted_owned(&self, mut docs: Vec<Branch>, meta: &Metadata) -> Result<Vec<u8>, StoreError> {
+        embed_metadata(&mut docs, meta, self.metadata_layout())?;
         for doc in &mut docs {
             emit::anchor_list_comments(doc);
         }
