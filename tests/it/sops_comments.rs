@@ -444,4 +444,3 @@ proptest! {
         comments_open_both_ways(&plain)?;
     }
 }
-

@@ -206,7 +206,14 @@ impl Builder<'_> {
             return;
         }
         let Some(frame) = self.stack.last_mut() else {
-            self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false, handed_up: false });
+            self.pending.push(PendingComment {
+                text,
+                col: at.1,
+                line: at.0,
+                open_indent,
+                head_only: false,
+                handed_up: false,
+            });
             return;
         };
         let comment = |inline| Comment { text: SecretBytes::from(text.as_str()), inline };
@@ -234,12 +241,24 @@ impl Builder<'_> {
                 match target {
                     Some(Value::Map(m)) => m.push(Item::Comment(comment(false))),
                     Some(Value::List(l)) => l.push(Element::Comment(comment(false))),
-                    _ => {
-                        self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false, handed_up: false })
-                    }
+                    _ => self.pending.push(PendingComment {
+                        text,
+                        col: at.1,
+                        line: at.0,
+                        open_indent,
+                        head_only: false,
+                        handed_up: false,
+                    }),
                 }
             }
-            _ => self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only: false, handed_up: false }),
+            _ => self.pending.push(PendingComment {
+                text,
+                col: at.1,
+                line: at.0,
+                open_indent,
+                head_only: false,
+                handed_up: false,
+            }),
         }
     }
 
