@@ -44,6 +44,12 @@ struct PendingComment {
     handed_up: bool,
 }
 
+impl PendingComment {
+    fn new(text: String, at: (usize, usize), open_indent: usize, head_only: bool) -> Self {
+        Self { text, col: at.1, line: at.0, open_indent, head_only, handed_up: false }
+    }
+}
+
 enum Body {
     Map {
         items: Branch,
@@ -202,18 +208,11 @@ impl Builder<'_> {
         let open_indent = self.stack.last().map_or(0, |f| f.indent);
         if placement != Placement::Right {
             let head_only = self.last == Last::NullValue;
-            self.pending.push(PendingComment { text, col: at.1, line: at.0, open_indent, head_only, handed_up: false });
+            self.pending.push(PendingComment::new(text, at, open_indent, head_only));
             return;
         }
         let Some(frame) = self.stack.last_mut() else {
-            self.pending.push(PendingComment {
-                text,
-                col: at.1,
-                line: at.0,
-                open_indent,
-                head_only: false,
-                handed_up: false,
-            });
+            self.pending.push(PendingComment::new(text, at, open_indent, false));
             return;
         };
         let comment = |inline| Comment { text: SecretBytes::from(text.as_str()), inline };
@@ -241,24 +240,10 @@ impl Builder<'_> {
                 match target {
                     Some(Value::Map(m)) => m.push(Item::Comment(comment(false))),
                     Some(Value::List(l)) => l.push(Element::Comment(comment(false))),
-                    _ => self.pending.push(PendingComment {
-                        text,
-                        col: at.1,
-                        line: at.0,
-                        open_indent,
-                        head_only: false,
-                        handed_up: false,
-                    }),
+                    _ => self.pending.push(PendingComment::new(text, at, open_indent, false)),
                 }
             }
-            _ => self.pending.push(PendingComment {
-                text,
-                col: at.1,
-                line: at.0,
-                open_indent,
-                head_only: false,
-                handed_up: false,
-            }),
+            _ => self.pending.push(PendingComment::new(text, at, open_indent, false)),
         }
     }
 
