@@ -7,6 +7,7 @@ pub mod aead;
 pub mod age;
 pub mod keyring;
 pub mod random;
+pub mod rsa;
 pub mod secret;
 pub mod shamir;
 pub mod ssh;

@@ -1,0 +1,416 @@
+//! RSA for sealed-secrets: RSA-OAEP(SHA-256, MGF1-SHA-256, label) key wrap, key generation,
+//! PEM parsing of sealing keys (`tls.key`, PKCS#1 or PKCS#8) and of their certificates
+//! (`tls.crt`), and the OpenSSH-style public-key fingerprint the controller indexes keys by.
+//!
+//! The private-key operation runs in `aws-lc-rs` (constant-time; the daemon decrypts
+//! attacker-supplied ciphertext, see RUSTSEC-2023-0071 for why not the `rsa` crate).
+//! Spec: `shared/specs/sealed-secrets.md` §1.1, §1.7, §4.
+
+use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
+use aws_lc_rs::rsa::{
+    KeySize, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
+    PublicEncryptingKey,
+};
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use x509_parser::prelude::FromDer;
+use x509_parser::public_key::PublicKey as ParsedPublicKey;
+use x509_parser::x509::SubjectPublicKeyInfo;
+use zeroize::Zeroizing;
+
+use super::secret::SecretBytes;
+
+/// The key size the controller generates by default (`--key-size`).
+pub const DEFAULT_BITS: usize = 4096;
+
+/// Errors of this module. Decryption failures are deliberately coarse.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RsaError {
+    #[error("unsupported RSA key size {0} bits (supported: 2048, 3072, 4096, 8192)")]
+    KeySize(usize),
+    #[error("RSA key generation failed")]
+    Generate,
+    #[error("private key: {0}")]
+    PrivateKey(&'static str),
+    #[error("public key: {0}")]
+    PublicKey(&'static str),
+    #[error("certificate: {0}")]
+    Certificate(String),
+    #[error("RSA-OAEP encryption failed (plaintext too long for the key?)")]
+    Encrypt,
+    /// Wrong key, wrong label or a damaged ciphertext; never more specific.
+    #[error("RSA-OAEP decryption failed")]
+    Decrypt,
+}
+
+impl RsaError {
+    /// A stable identifier for metrics and event reasons.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::KeySize(_) => "key_size",
+            Self::Generate => "generate",
+            Self::PrivateKey(_) => "private_key",
+            Self::PublicKey(_) => "public_key",
+            Self::Certificate(_) => "certificate",
+            Self::Encrypt => "encrypt",
+            Self::Decrypt => "decrypt",
+        }
+    }
+}
+
+/// An RSA public key, ready for OAEP encryption.
+pub struct PublicKey {
+    key: OaepPublicEncryptingKey,
+    /// The same key, kept so that the type can be cloned (the OAEP wrapper cannot).
+    raw: PublicEncryptingKey,
+    /// SubjectPublicKeyInfo DER, kept for the fingerprint and for export.
+    spki_der: Vec<u8>,
+    fingerprint: String,
+}
+
+impl Clone for PublicKey {
+    fn clone(&self) -> Self {
+        Self {
+            key: OaepPublicEncryptingKey::new(self.raw.clone()).expect("the key was accepted before"),
+            raw: self.raw.clone(),
+            spki_der: self.spki_der.clone(),
+            fingerprint: self.fingerprint.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicKey").field("bits", &self.bits()).field("fingerprint", &self.fingerprint).finish()
+    }
+}
+
+impl PublicKey {
+    /// From X.509 `SubjectPublicKeyInfo` DER.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, RsaError> {
+        let (rest, spki) =
+            SubjectPublicKeyInfo::from_der(der).map_err(|_| RsaError::PublicKey("not a DER SubjectPublicKeyInfo"))?;
+        if !rest.is_empty() {
+            return Err(RsaError::PublicKey("trailing bytes after the SubjectPublicKeyInfo"));
+        }
+        let fingerprint = match spki.parsed() {
+            Ok(ParsedPublicKey::RSA(rsa)) => ssh_fingerprint(rsa.exponent, rsa.modulus),
+            Ok(_) => return Err(RsaError::PublicKey("not an RSA key")),
+            Err(_) => return Err(RsaError::PublicKey("malformed RSA public key")),
+        };
+        let public = PublicEncryptingKey::from_der(der)
+            .map_err(|_| RsaError::PublicKey("RSA key rejected (size outside 2048..=8192 bits?)"))?;
+        let key = OaepPublicEncryptingKey::new(public.clone()).map_err(|_| RsaError::PublicKey("RSA key rejected"))?;
+        Ok(Self { key, raw: public, spki_der: der.to_vec(), fingerprint })
+    }
+
+    /// From a PEM `PUBLIC KEY` block (SubjectPublicKeyInfo), as `openssl x509 -pubkey` prints it.
+    pub fn from_pem(pem_text: &[u8]) -> Result<Self, RsaError> {
+        let block = pem::parse(pem_text).map_err(|_| RsaError::PublicKey("not PEM"))?;
+        if block.tag() != "PUBLIC KEY" {
+            return Err(RsaError::PublicKey("expected a PEM \"PUBLIC KEY\" block"));
+        }
+        Self::from_spki_der(block.contents())
+    }
+
+    /// The modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.key.key_size_bits()
+    }
+
+    /// The RSA ciphertext length in bytes (the modulus size).
+    pub fn ciphertext_len(&self) -> usize {
+        self.key.ciphertext_size()
+    }
+
+    /// The SubjectPublicKeyInfo DER.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+
+    /// The OpenSSH SHA-256 fingerprint, `SHA256:<base64, no padding>` (as `ssh-keygen -lf`), which
+    /// the controller uses to name keys (spec §1.7).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// RSA-OAEP(SHA-256, MGF1-SHA-256) of `plaintext` with `label` (an empty label is the same as
+    /// none).
+    pub fn encrypt(&self, plaintext: &[u8], label: &[u8]) -> Result<Vec<u8>, RsaError> {
+        let mut out = vec![0u8; self.key.ciphertext_size()];
+        let n = self
+            .key
+            .encrypt(&OAEP_SHA256_MGF1SHA256, plaintext, &mut out, Some(label))
+            .map_err(|_| RsaError::Encrypt)?
+            .len();
+        out.truncate(n);
+        Ok(out)
+    }
+}
+
+/// An RSA private key for OAEP decryption. No `Debug`, `Display` or `Clone`; its serialised
+/// forms only ever live in zeroizing buffers.
+pub struct PrivateKey {
+    key: OaepPrivateDecryptingKey,
+    /// The same key, kept for export (the OAEP wrapper does not give it back).
+    raw: PrivateDecryptingKey,
+    public: PublicKey,
+}
+
+impl PrivateKey {
+    /// A fresh key of `bits` (2048, 3072, 4096 or 8192; the controller uses [`DEFAULT_BITS`]).
+    pub fn generate(bits: usize) -> Result<Self, RsaError> {
+        let size = match bits {
+            2048 => KeySize::Rsa2048,
+            3072 => KeySize::Rsa3072,
+            4096 => KeySize::Rsa4096,
+            8192 => KeySize::Rsa8192,
+            other => return Err(RsaError::KeySize(other)),
+        };
+        Self::from_aws(PrivateDecryptingKey::generate(size).map_err(|_| RsaError::Generate)?)
+    }
+
+    /// From PKCS#8 `PrivateKeyInfo` DER.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, RsaError> {
+        let key = PrivateDecryptingKey::from_pkcs8(der)
+            .map_err(|_| RsaError::PrivateKey("not an RSA PKCS#8 key of 2048..=8192 bits"))?;
+        Self::from_aws(key)
+    }
+
+    /// From PKCS#1 `RSAPrivateKey` DER (what the controller writes).
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, RsaError> {
+        Self::from_pkcs8_der(&pkcs1_to_pkcs8(der))
+    }
+
+    /// From the first PEM block of a `tls.key`: `RSA PRIVATE KEY` (PKCS#1) or `PRIVATE KEY`
+    /// (PKCS#8). Other blocks (`EC PRIVATE KEY`, encrypted keys) are refused, as by the controller.
+    pub fn from_pem(pem_text: &[u8]) -> Result<Self, RsaError> {
+        let blocks = pem::parse_many(pem_text).map_err(|_| RsaError::PrivateKey("not PEM"))?;
+        let block = blocks
+            .into_iter()
+            .find(|b| b.tag().ends_with("PRIVATE KEY"))
+            .ok_or(RsaError::PrivateKey("no PEM private key block"))?;
+        let tag = block.tag().to_owned();
+        let der = Zeroizing::new(block.into_contents());
+        match tag.as_str() {
+            "RSA PRIVATE KEY" => Self::from_pkcs1_der(&der),
+            "PRIVATE KEY" => Self::from_pkcs8_der(&der),
+            _ => Err(RsaError::PrivateKey("not an RSA private key (PKCS#1 or PKCS#8)")),
+        }
+    }
+
+    fn from_aws(key: PrivateDecryptingKey) -> Result<Self, RsaError> {
+        let spki: PublicKeyX509Der<'static> =
+            key.public_key().as_der().map_err(|_| RsaError::PrivateKey("cannot derive the public key"))?;
+        let public = PublicKey::from_spki_der(spki.as_ref())?;
+        let oaep = OaepPrivateDecryptingKey::new(key.clone()).map_err(|_| RsaError::PrivateKey("RSA key rejected"))?;
+        Ok(Self { key: oaep, raw: key, public })
+    }
+
+    /// The public half.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// The key as PKCS#8 PEM (`PRIVATE KEY`), in a zeroizing buffer.
+    pub fn to_pkcs8_pem(&self) -> Result<SecretBytes, RsaError> {
+        let der = self.raw.as_der().map_err(|_| RsaError::PrivateKey("cannot encode the key"))?;
+        let der = Zeroizing::new(der.as_ref().to_vec());
+        Ok(SecretBytes::new(pem_encode("PRIVATE KEY", &der)))
+    }
+
+    /// RSA-OAEP(SHA-256, MGF1-SHA-256) decryption with `label`.
+    pub fn decrypt(&self, ciphertext: &[u8], label: &[u8]) -> Result<SecretBytes, RsaError> {
+        let mut out = Zeroizing::new(vec![0u8; self.key.min_output_size()]);
+        let n = self
+            .key
+            .decrypt(&OAEP_SHA256_MGF1SHA256, ciphertext, &mut out, Some(label))
+            .map_err(|_| RsaError::Decrypt)?
+            .len();
+        Ok(SecretBytes::from_slice(&out[..n]))
+    }
+}
+
+/// A sealing certificate (`tls.crt`): the public key plus the validity the key order uses.
+#[derive(Clone, Debug)]
+pub struct Certificate {
+    public: PublicKey,
+    /// Unix seconds.
+    not_before: i64,
+    /// Unix seconds.
+    not_after: i64,
+    der: Vec<u8>,
+}
+
+impl Certificate {
+    /// From DER.
+    pub fn from_der(der: &[u8]) -> Result<Self, RsaError> {
+        let (_, cert) =
+            x509_parser::parse_x509_certificate(der).map_err(|e| RsaError::Certificate(format!("not X.509: {e}")))?;
+        let spki = cert.tbs_certificate.subject_pki.raw;
+        let public = PublicKey::from_spki_der(spki).map_err(|e| RsaError::Certificate(e.to_string()))?;
+        let validity = cert.validity();
+        Ok(Self {
+            public,
+            not_before: validity.not_before.timestamp(),
+            not_after: validity.not_after.timestamp(),
+            der: der.to_vec(),
+        })
+    }
+
+    /// From the **first** `CERTIFICATE` block of a PEM bundle, as the controller reads `tls.crt`.
+    pub fn from_pem(pem_text: &[u8]) -> Result<Self, RsaError> {
+        let blocks = pem::parse_many(pem_text).map_err(|e| RsaError::Certificate(format!("not PEM: {e}")))?;
+        let block = blocks
+            .iter()
+            .find(|b| b.tag() == "CERTIFICATE")
+            .ok_or_else(|| RsaError::Certificate("no PEM CERTIFICATE block".into()))?;
+        Self::from_der(block.contents())
+    }
+
+    /// The certified public key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// `NotBefore`, Unix seconds.
+    pub fn not_before(&self) -> i64 {
+        self.not_before
+    }
+
+    /// `NotAfter`, Unix seconds.
+    pub fn not_after(&self) -> i64 {
+        self.not_after
+    }
+
+    /// True when `now` (Unix seconds) is after `NotAfter` (kubeseal refuses such certificates).
+    pub fn is_expired_at(&self, now: i64) -> bool {
+        now > self.not_after
+    }
+
+    /// The certificate DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The certificate as PEM.
+    pub fn to_pem(&self) -> String {
+        String::from_utf8(pem_encode("CERTIFICATE", &self.der)).expect("PEM is ASCII")
+    }
+}
+
+/// `SHA256:` + unpadded base64 of SHA-256 over the SSH wire form `string "ssh-rsa", mpint e,
+/// mpint n` (RFC 4253 §6.6).
+fn ssh_fingerprint(exponent: &[u8], modulus: &[u8]) -> String {
+    fn put_string(out: &mut Vec<u8>, bytes: &[u8]) {
+        out.extend_from_slice(&u32::try_from(bytes.len()).expect("short").to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+    fn put_mpint(out: &mut Vec<u8>, unsigned_be: &[u8]) {
+        let start = unsigned_be.iter().position(|&b| b != 0).unwrap_or(unsigned_be.len());
+        let digits = &unsigned_be[start..];
+        let mut v = Vec::with_capacity(digits.len() + 1);
+        if digits.first().is_some_and(|&b| b & 0x80 != 0) {
+            v.push(0);
+        }
+        v.extend_from_slice(digits);
+        put_string(out, &v);
+    }
+    let mut wire = Vec::new();
+    put_string(&mut wire, b"ssh-rsa");
+    put_mpint(&mut wire, exponent);
+    put_mpint(&mut wire, modulus);
+    let digest = Sha256::digest(&wire);
+    format!("SHA256:{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest))
+}
+
+/// Wraps a PKCS#1 `RSAPrivateKey` in a PKCS#8 `PrivateKeyInfo` (RFC 5208):
+/// `SEQUENCE { INTEGER 0, SEQUENCE { OID rsaEncryption, NULL }, OCTET STRING pkcs1 }`.
+/// The PKCS#1 body is validated by aws-lc when the result is parsed.
+fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Zeroizing<Vec<u8>> {
+    const VERSION_AND_ALGORITHM: &[u8] = &[
+        0x02, 0x01, 0x00, // INTEGER 0
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    let mut octets = Zeroizing::new(Vec::with_capacity(pkcs1.len() + 8));
+    octets.push(0x04);
+    der_len(&mut octets, pkcs1.len());
+    octets.extend_from_slice(pkcs1);
+    let mut out = Zeroizing::new(Vec::with_capacity(octets.len() + 32));
+    out.push(0x30);
+    der_len(&mut out, VERSION_AND_ALGORITHM.len() + octets.len());
+    out.extend_from_slice(VERSION_AND_ALGORITHM);
+    out.extend_from_slice(&octets);
+    out
+}
+
+fn der_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len() - 1);
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+/// PEM with 64-column base64 lines and `\n` endings (as Go's `pem.Encode`).
+fn pem_encode(tag: &str, der: &[u8]) -> Vec<u8> {
+    let b64 = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der));
+    let mut out = Vec::with_capacity(b64.len() + b64.len() / 64 + 2 * tag.len() + 40);
+    out.extend_from_slice(format!("-----BEGIN {tag}-----\n").as_bytes());
+    for line in b64.as_bytes().chunks(64) {
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(format!("-----END {tag}-----\n").as_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::OnceLock;
+
+    fn key() -> &'static PrivateKey {
+        static KEY: OnceLock<PrivateKey> = OnceLock::new();
+        KEY.get_or_init(|| PrivateKey::generate(2048).expect("keygen"))
+    }
+
+    #[test]
+    fn oaep_round_trip_with_label() {
+        let ct = key().public_key().encrypt(b"session key", b"demo/mysecret").unwrap();
+        assert_eq!(ct.len(), 256);
+        assert_eq!(key().decrypt(&ct, b"demo/mysecret").unwrap().expose(), b"session key");
+        assert_eq!(key().decrypt(&ct, b"demo/other").err(), Some(RsaError::Decrypt));
+        assert_eq!(key().decrypt(&ct, b"").err(), Some(RsaError::Decrypt));
+    }
+
+    #[test]
+    fn pkcs8_pem_round_trip_keeps_the_key() {
+        let pem_text = key().to_pkcs8_pem().unwrap();
+        let again = PrivateKey::from_pem(pem_text.expose()).unwrap();
+        assert_eq!(again.public_key().fingerprint(), key().public_key().fingerprint());
+        let ct = key().public_key().encrypt(b"x", b"").unwrap();
+        assert_eq!(again.decrypt(&ct, b"").unwrap().expose(), b"x");
+    }
+
+    #[test]
+    fn refuses_odd_sizes_and_garbage() {
+        assert_eq!(PrivateKey::generate(1024).err(), Some(RsaError::KeySize(1024)));
+        assert!(PrivateKey::from_pem(b"hello").is_err());
+        assert!(PrivateKey::from_pkcs1_der(&[0x30, 0x03, 0x02, 0x01, 0x00]).is_err());
+        assert!(Certificate::from_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_err());
+    }
+
+    #[test]
+    fn der_lengths() {
+        for (len, want) in [(5usize, vec![5u8]), (0x80, vec![0x81, 0x80]), (0x1234, vec![0x82, 0x12, 0x34])] {
+            let mut v = Vec::new();
+            der_len(&mut v, len);
+            assert_eq!(v, want, "{len}");
+        }
+    }
+}
