@@ -3,6 +3,8 @@
 mod bad_input;
 mod cli;
 mod log_canary;
+mod sealed_interop;
+mod sealed_vectors;
 mod sops_comments;
 mod sops_interop;
 mod sops_vectors;
