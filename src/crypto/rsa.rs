@@ -220,6 +220,45 @@ impl PrivateKey {
         Ok(SecretBytes::new(pem_encode("PRIVATE KEY", &der)))
     }
 
+    /// A self-signed certificate for this key, made the way the controller's
+    /// `GeneratePrivateKeyAndCert` makes it (spec §4.1): X.509 v3, a random 128-bit serial,
+    /// subject = issuer = `CN=<common_name>` (an empty DN when `common_name` is empty), KeyUsage
+    /// EncipherOnly (critical), BasicConstraints CA:TRUE (critical), a SubjectKeyIdentifier as Go
+    /// computes it (SHA-1 of the public key bits), signed with SHA-256 RSA PKCS#1 v1.5; valid
+    /// from `not_before` (Unix seconds) for `valid_for_secs`.
+    pub fn self_signed_certificate(
+        &self,
+        common_name: &str,
+        not_before: i64,
+        valid_for_secs: i64,
+    ) -> Result<Certificate, RsaError> {
+        let time = |t: i64| {
+            time::OffsetDateTime::from_unix_timestamp(t)
+                .map_err(|_| RsaError::Certificate(format!("validity time {t} out of range")))
+        };
+        let mut params = rcgen::CertificateParams::default();
+        params.not_before = time(not_before)?;
+        params.not_after = time(not_before.saturating_add(valid_for_secs))?;
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(&super::random::array::<16>()));
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        if !common_name.is_empty() {
+            params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
+        }
+        params.key_usages = vec![rcgen::KeyUsagePurpose::EncipherOnly];
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let (_, spki) = SubjectPublicKeyInfo::from_der(&self.public.spki_der)
+            .map_err(|_| RsaError::Certificate("cannot re-read our own public key".into()))?;
+        let skid =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &spki.subject_public_key.data);
+        params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(skid.as_ref().to_vec());
+        let pem_text = self.to_pkcs8_pem()?;
+        let pem_text = pem_text.as_str().ok_or(RsaError::PrivateKey("PEM is not UTF-8"))?;
+        let signer = rcgen::KeyPair::from_pem_and_sign_algo(pem_text, &rcgen::PKCS_RSA_SHA256)
+            .map_err(|e| RsaError::Certificate(format!("cannot sign: {e}")))?;
+        let cert = params.self_signed(&signer).map_err(|e| RsaError::Certificate(format!("cannot sign: {e}")))?;
+        Certificate::from_der(cert.der())
+    }
+
     /// RSA-OAEP(SHA-256, MGF1-SHA-256) decryption with `label`.
     pub fn decrypt(&self, ciphertext: &[u8], label: &[u8]) -> Result<SecretBytes, RsaError> {
         let mut out = Zeroizing::new(vec![0u8; self.key.min_output_size()]);
@@ -403,6 +442,33 @@ mod tests {
         assert!(PrivateKey::from_pem(b"hello").is_err());
         assert!(PrivateKey::from_pkcs1_der(&[0x30, 0x03, 0x02, 0x01, 0x00]).is_err());
         assert!(Certificate::from_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_err());
+    }
+
+    #[test]
+    fn self_signed_certificate_like_the_controllers() {
+        let now = 1_800_000_000;
+        let cert = key().self_signed_certificate("", now, 10 * 365 * 86_400).unwrap();
+        assert_eq!(cert.public_key().fingerprint(), key().public_key().fingerprint());
+        assert_eq!((cert.not_before(), cert.not_after()), (now, now + 10 * 365 * 86_400));
+        let (_, x509) = x509_parser::parse_x509_certificate(cert.der()).unwrap();
+        assert_eq!(x509.version(), x509_parser::x509::X509Version::V3);
+        assert!(x509.subject().iter().next().is_none(), "empty subject DN");
+        assert_eq!(x509.subject().as_raw(), x509.issuer().as_raw());
+        let ku = x509.key_usage().unwrap().unwrap();
+        assert!(ku.critical && ku.value.encipher_only() && !ku.value.digital_signature());
+        let bc = x509.basic_constraints().unwrap().unwrap();
+        assert!(bc.critical && bc.value.ca && bc.value.path_len_constraint.is_none());
+        assert!(x509.raw_serial().len() <= 17);
+        let public = aws_lc_rs::signature::UnparsedPublicKey::new(
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            x509.public_key().subject_public_key.data.to_vec(),
+        );
+        assert!(public.verify(x509.tbs_certificate.as_ref(), &x509.signature_value.data).is_ok(), "self-signed");
+        let named = key().self_signed_certificate("sealed-secret", now, 60).unwrap();
+        let (_, x509) = x509_parser::parse_x509_certificate(named.der()).unwrap();
+        assert_eq!(x509.subject().to_string(), "CN=sealed-secret");
+        // The PEM form reads back to the same certificate.
+        assert_eq!(Certificate::from_pem(named.to_pem().as_bytes()).unwrap().der(), named.der());
     }
 
     #[test]

@@ -170,3 +170,24 @@ proptest! {
 fn data_path(rel: &str) -> String {
     data(rel).to_str().expect("utf-8 path").to_owned()
 }
+
+/// A key pair and certificate made by sealops as the controller makes them: Python's
+/// `cryptography` (through kubesealpy's `Sealer`) accepts the certificate, and what it seals to
+/// it opens with the key.
+#[test]
+fn kubesealpy_seals_to_a_certificate_sealops_made() {
+    let Some(py) = python() else { return };
+    let key = PrivateKey::generate(2048).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let cert = key.self_signed_certificate("", now - 60, 10 * 365 * 86_400).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (crt, input) = (tmp.path().join("tls.crt"), tmp.path().join("data.json"));
+    std::fs::write(&crt, cert.to_pem()).unwrap();
+    std::fs::write(&input, br#"{"k": "c2VhbGVkIGJ5IGt1YmVzZWFscHk="}"#).unwrap();
+    for scope in SCOPES {
+        let yaml = run(py, SEAL, &[crt.to_str().unwrap(), input.to_str().unwrap(), scope.as_str()])
+            .unwrap_or_else(|e| panic!("kubesealpy refused our certificate: {e}"));
+        let secret = SealedSecret::parse(yaml.as_bytes(), "kubesealpy output").unwrap().unseal(&[&key]).unwrap();
+        assert_eq!(secret.data["k"].expose(), b"sealed by kubesealpy", "{scope:?}");
+    }
+}

@@ -316,3 +316,34 @@ fn key_set_orders_by_certificate_or_creation_and_seals_with_the_newest() {
     assert!(by_cert.get(b).is_some());
     assert!(by_cert.get("SHA256:nope").is_none());
 }
+
+/// A certificate sealops makes for key-a has the same shape as the one upstream's
+/// `GeneratePrivateKeyAndCert` made for it: same extensions, criticality, key identifier (Go's
+/// SHA-1 of the key bits), empty DN, signature algorithm and a 10-year validity.
+#[test]
+fn self_signed_certificate_matches_the_upstream_made_one() {
+    let upstream = key("key-a").certificate();
+    let ours = key("key-a")
+        .private_key()
+        .self_signed_certificate("", upstream.not_before(), upstream.not_after() - upstream.not_before())
+        .unwrap();
+    assert_eq!((ours.not_before(), ours.not_after()), (upstream.not_before(), upstream.not_after()));
+    let (_, theirs) = x509_parser::parse_x509_certificate(upstream.der()).unwrap();
+    let (_, mine) = x509_parser::parse_x509_certificate(ours.der()).unwrap();
+    let shape = |c: &x509_parser::certificate::X509Certificate<'_>| {
+        let exts: Vec<(String, bool, Vec<u8>)> =
+            c.extensions().iter().map(|e| (e.oid.to_id_string(), e.critical, e.value.to_vec())).collect();
+        (
+            c.version(),
+            c.signature_algorithm.algorithm.to_id_string(),
+            c.subject().as_raw().to_vec(),
+            c.issuer().as_raw().to_vec(),
+            exts,
+        )
+    };
+    let (mut a, mut b) = (shape(&theirs), shape(&mine));
+    a.4.sort();
+    b.4.sort();
+    assert_eq!(a, b);
+    assert_ne!(theirs.raw_serial(), mine.raw_serial(), "serials are random");
+}
