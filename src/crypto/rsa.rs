@@ -220,6 +220,14 @@ impl PrivateKey {
         Ok(SecretBytes::new(pem_encode("PRIVATE KEY", &der)))
     }
 
+    /// The key as PKCS#1 PEM (`RSA PRIVATE KEY`), the form the controller writes to `tls.key`, in
+    /// a zeroizing buffer.
+    pub fn to_pkcs1_pem(&self) -> Result<SecretBytes, RsaError> {
+        let der = self.raw.as_der().map_err(|_| RsaError::PrivateKey("cannot encode the key"))?;
+        let pkcs1 = pkcs8_to_pkcs1(der.as_ref()).ok_or(RsaError::PrivateKey("unexpected PKCS#8 layout"))?;
+        Ok(SecretBytes::new(pem_encode("RSA PRIVATE KEY", pkcs1)))
+    }
+
     /// A self-signed certificate for this key, made the way the controller's
     /// `GeneratePrivateKeyAndCert` makes it (spec §4.1): X.509 v3, a random 128-bit serial,
     /// subject = issuer = `CN=<common_name>` (an empty DN when `common_name` is empty), KeyUsage
@@ -384,6 +392,36 @@ fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Zeroizing<Vec<u8>> {
     out
 }
 
+/// The PKCS#1 body of an RSA PKCS#8 `PrivateKeyInfo`: the inverse of [`pkcs1_to_pkcs8`]. Returns
+/// `None` for any other layout (attributes, another algorithm).
+fn pkcs8_to_pkcs1(pkcs8: &[u8]) -> Option<&[u8]> {
+    /// Splits one DER TLV with tag `tag` off the front: (contents, rest).
+    fn tlv(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+        let (&t, rest) = input.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        if t != tag {
+            return None;
+        }
+        let (len, rest) = if first < 0x80 {
+            (usize::from(first), rest)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 || rest.len() < n {
+                return None;
+            }
+            let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            (len, &rest[n..])
+        };
+        (rest.len() >= len).then(|| rest.split_at(len))
+    }
+    const VERSION_AND_ALGORITHM: &[u8] =
+        &[0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
+    let (body, rest) = tlv(pkcs8, 0x30)?;
+    let octets = body.strip_prefix(VERSION_AND_ALGORITHM)?;
+    let (pkcs1, after) = tlv(octets, 0x04)?;
+    (rest.is_empty() && after.is_empty()).then_some(pkcs1)
+}
+
 fn der_len(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
         out.push(len as u8);
@@ -434,6 +472,22 @@ mod tests {
         assert_eq!(again.public_key().fingerprint(), key().public_key().fingerprint());
         let ct = key().public_key().encrypt(b"x", b"").unwrap();
         assert_eq!(again.decrypt(&ct, b"").unwrap().expose(), b"x");
+    }
+
+    #[test]
+    fn pkcs1_pem_round_trip_and_wrapping_inverse() {
+        let pem_text = key().to_pkcs1_pem().unwrap();
+        assert!(pem_text.expose().starts_with(b"-----BEGIN RSA PRIVATE KEY-----\n"));
+        let again = PrivateKey::from_pem(pem_text.expose()).unwrap();
+        assert_eq!(again.public_key().fingerprint(), key().public_key().fingerprint());
+        let body = [0x30, 0x03, 0x02, 0x01, 0x00];
+        assert_eq!(pkcs8_to_pkcs1(&pkcs1_to_pkcs8(&body)), Some(&body[..]));
+        let long = vec![0xabu8; 1300];
+        assert_eq!(pkcs8_to_pkcs1(&pkcs1_to_pkcs8(&long)), Some(&long[..]));
+        assert_eq!(pkcs8_to_pkcs1(&[0x30, 0x00]), None);
+        let mut trailing = pkcs1_to_pkcs8(&body).to_vec();
+        trailing.push(0);
+        assert_eq!(pkcs8_to_pkcs1(&trailing), None);
     }
 
     #[test]

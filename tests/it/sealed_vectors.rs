@@ -347,3 +347,14 @@ fn self_signed_certificate_matches_the_upstream_made_one() {
     assert_eq!(a, b);
     assert_ne!(theirs.raw_serial(), mine.raw_serial(), "serials are random");
 }
+
+/// `tls.key` as the controller writes it (PKCS#1 PEM): byte-identical to upstream's key-a file
+/// and to openssl's PKCS#1 form of key-b.
+#[test]
+fn pkcs1_export_matches_upstream_and_openssl_files() {
+    assert_eq!(key("key-a").private_key().to_pkcs1_pem().unwrap().expose(), text("keys/key-a/tls.key").as_slice());
+    assert_eq!(
+        key("key-b").private_key().to_pkcs1_pem().unwrap().expose(),
+        text("keys/key-b/tls-pkcs1.key").as_slice()
+    );
+}
