@@ -79,6 +79,12 @@ pub enum Command {
     ExecFile(ExecFileArgs),
     /// Tell whether a file is encrypted (prints {"encrypted":true|false}).
     Filestatus(FilestatusArgs),
+    /// Seal Secrets into SealedSecrets (kubeseal-compatible; also as a link named `kubeseal`).
+    Seal(Box<super::seal::SealArgs>),
+    /// Sealing keys: generate a key pair as the controller does, list fingerprints and ages.
+    Keys(super::sealkeys::KeysArgs),
+    /// Re-encrypt every SealedSecret under a directory to a new certificate, offline.
+    Reseal(super::reseal::ResealArgs),
 }
 
 /// `--input-type`, `--output-type`, `--filename-override`.

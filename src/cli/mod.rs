@@ -11,7 +11,11 @@ mod files;
 mod filestatus;
 mod io;
 mod keys;
+mod kube_out;
+mod reseal;
 mod rotate;
+mod seal;
+mod sealkeys;
 mod set;
 mod sops_compat;
 mod telemetry;
@@ -29,6 +33,7 @@ pub use args::{Cli, Command};
 pub fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
     let argv = sops_compat::translate(argv);
+    let argv = seal::translate_kubeseal(argv);
     let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
@@ -71,6 +76,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExecEnv(a) => exec::run_env(global, a),
         Command::ExecFile(a) => exec::run_file(global, a),
         Command::Filestatus(a) => filestatus::run(global, a),
+        Command::Seal(a) => seal::run(*a),
+        Command::Keys(a) => sealkeys::run(a),
+        Command::Reseal(a) => reseal::run(a),
     }
 }
 

@@ -3,6 +3,7 @@
 mod bad_input;
 mod cli;
 mod log_canary;
+mod sealed_cli;
 mod sealed_interop;
 mod sealed_vectors;
 mod sops_comments;
