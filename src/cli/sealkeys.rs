@@ -8,8 +8,8 @@ use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use clap::{Args, Subcommand};
 use sealops::crypto::rsa::{self, Certificate, PrivateKey};
-use sealops::sealed::KeySet;
 use sealops::sealed::keys::{ACTIVE, KEY_LABEL};
+use sealops::sealed::{KeySet, SealingKey};
 use serde_json::json;
 
 use super::io::{self, Input, Output};
@@ -28,6 +28,28 @@ pub enum KeysCommand {
     Generate(GenerateArgs),
     /// Show the fingerprint, validity and age of sealing keys (key Secrets, Lists of them, or certificates).
     List(ListArgs),
+    /// Turn an existing key pair (PEM tls.crt + tls.key, e.g. bring-your-own) into the
+    /// controller's key Secret, after checking that the two belong together.
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The certificate (PEM; the first certificate counts).
+    #[arg(long)]
+    pub cert: PathBuf,
+    /// The private key (PEM, PKCS#1 or PKCS#8).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Write the key Secret to this file (atomically) instead of standard output.
+    #[arg(short = 'w', long)]
+    pub output: Option<PathBuf>,
+    /// Namespace of the key Secret (the controller's namespace).
+    #[arg(long, default_value = "kube-system")]
+    pub namespace: String,
+    /// generateName prefix of the key Secret (the controller's --key-prefix).
+    #[arg(long, default_value = "sealed-secrets-key")]
+    pub key_prefix: String,
 }
 
 #[derive(Args)]
@@ -63,6 +85,7 @@ pub fn run(a: KeysArgs) -> Result<()> {
     match a.command {
         KeysCommand::Generate(g) => generate(g),
         KeysCommand::List(l) => list(l),
+        KeysCommand::Import(i) => import(i),
     }
 }
 
@@ -84,20 +107,7 @@ fn generate(a: GenerateArgs) -> Result<()> {
     let cert = key.self_signed_certificate(&a.common_name, now, a.validity_days * 86_400)?;
     let crt_pem = cert.to_pem();
     let key_pem = key.to_pkcs1_pem()?;
-    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-    let mut secret = json!({
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {
-            "generateName": a.key_prefix,
-            "namespace": a.namespace,
-            "labels": { KEY_LABEL: ACTIVE },
-        },
-        "type": "kubernetes.io/tls",
-        "data": { "tls.crt": b64(crt_pem.as_bytes()), "tls.key": b64(key_pem.expose()) },
-    });
-    let yaml = zeroize::Zeroizing::new(kube_out::render(std::slice::from_ref(&secret), Format::Yaml));
-    kube_out::wipe(&mut secret);
+    let yaml = key_secret_yaml(&a.key_prefix, &a.namespace, crt_pem.as_bytes(), key_pem.expose());
     match &a.out {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -113,6 +123,44 @@ fn generate(a: GenerateArgs) -> Result<()> {
         }
         None => io::write_output(&Output::Stdout, yaml.as_bytes())?,
     }
+    Ok(())
+}
+
+/// The key Secret as the controller writes it (`writeKey`), in kubeseal's YAML layout.
+fn key_secret_yaml(prefix: &str, namespace: &str, tls_crt: &[u8], tls_key: &[u8]) -> zeroize::Zeroizing<String> {
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut secret = json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "generateName": prefix,
+            "namespace": namespace,
+            "labels": { KEY_LABEL: ACTIVE },
+        },
+        "type": "kubernetes.io/tls",
+        "data": { "tls.crt": b64(tls_crt), "tls.key": b64(tls_key) },
+    });
+    let yaml = zeroize::Zeroizing::new(kube_out::render(std::slice::from_ref(&secret), Format::Yaml));
+    kube_out::wipe(&mut secret);
+    yaml
+}
+
+fn import(a: ImportArgs) -> Result<()> {
+    let crt = io::read_input(&Input::File(&a.cert), io::input_limit(false))?;
+    let key = zeroize::Zeroizing::new(io::read_input(&Input::File(&a.key), io::input_limit(false))?);
+    let pair = SealingKey::from_pem(&format!("{} + {}", a.cert.display(), a.key.display()), &crt, &key)?;
+    let cert = pair.certificate();
+    if cert.is_expired_at(unix_now()) {
+        bail!(
+            "{}: the certificate expired on {}; kubeseal refuses to seal to it",
+            a.cert.display(),
+            rfc3339(cert.not_after())
+        );
+    }
+    let yaml = key_secret_yaml(&a.key_prefix, &a.namespace, &crt, &key);
+    let output = a.output.clone().map_or(Output::Stdout, Output::File);
+    io::write_output(&output, yaml.as_bytes())?;
+    eprintln!("sealing key {} (valid until {})", pair.fingerprint(), rfc3339(cert.not_after()));
     Ok(())
 }
 

@@ -486,6 +486,22 @@ fn keys_generate_and_list() {
 }
 
 #[test]
+fn keys_import_checks_the_pair() {
+    let sb = Sandbox::new();
+    let key_b = v("keys/key-b/tls.key");
+    sb.run(&["keys", "import", "--cert", &cert_b(), "--key", &key_b, "-w", "imported.yaml"])
+        .ok()
+        .err_has("sealing key SHA256:P4IUgGyX2fGnwfJA0mV/9P6xGN2rWqHSevigN7Rp9dY");
+    let imported = sb.path("imported.yaml");
+    let sealed = seal(&sb, &["--cert", &cert_b()], secret_json("s", "demo", &[]).as_bytes()).ok().stdout;
+    let out = unseal(&sb, imported.to_str().unwrap(), &sealed, "json").ok().out();
+    assert_eq!(secret_data(&out)["password"], b"s3cr3t-marker");
+    sb.run(&["keys", "import", "--cert", &cert_b(), "--key", &v("keys/key-a/tls.key")])
+        .clean_failure()
+        .err_has("but tls.key is key SHA256:");
+}
+
+#[test]
 fn reseal_keeps_scope_and_template_and_leaves_failures_alone() {
     let sb = Sandbox::new();
     sb.run(&["keys", "generate", "--out", "new", "--key-size", "2048"]).ok();
