@@ -445,7 +445,7 @@ fn kubeconfig_namespace(paths: Option<&str>, context: Option<&str>) -> Result<Op
     for file in files {
         let Ok(text) = std::fs::read_to_string(&file) else { continue };
         let config: Config = serde_saphyr::from_str(&text)
-            .map_err(|e| fail(format!("cannot read kubeconfig {}: {e}", file.display())))?;
+            .map_err(|e| fail(format!("cannot read kubeconfig {}: {}", file.display(), first_line(&e))))?;
         if current.as_deref().is_none_or(str::is_empty) {
             current = config.current_context;
         }
@@ -454,6 +454,12 @@ fn kubeconfig_namespace(paths: Option<&str>, context: Option<&str>) -> Result<Op
         }
     }
     Ok(current.and_then(|c| namespaces.remove(&c).flatten()).filter(|ns| !ns.is_empty()))
+}
+
+/// The first line of a parser error: serde-saphyr appends the offending source lines, which
+/// must not be printed from a kubeconfig (tokens) or a key file.
+fn first_line(e: &impl std::fmt::Display) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_owned()
 }
 
 /// `--raw`: one value, sealed for `--scope` with `--name`/`--namespace`; base64 without newline.
@@ -585,7 +591,7 @@ pub fn load_private_keys(paths: &[PathBuf]) -> Result<Vec<PrivateKey>> {
                 serde_json::from_slice(doc).map_err(|e| fail(format!("{what}: {e}")))?
             } else {
                 let doc = std::str::from_utf8(doc).map_err(|e| fail(format!("{what}: {e}")))?;
-                serde_saphyr::from_str(doc).map_err(|e| fail(format!("{what}: cannot parse: {e}")))?
+                serde_saphyr::from_str(doc).map_err(|e| fail(format!("{what}: cannot parse: {}", first_line(&e))))?
             };
             let items = match value.get("kind").and_then(|k| k.as_str()) {
                 Some("List" | "SecretList") => {

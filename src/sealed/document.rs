@@ -54,7 +54,7 @@ pub enum DocumentError {
     /// `no key could decrypt secret (password, username)`.
     #[error("{object}: {message}")]
     Unseal { object: String, message: String },
-    #[error("{object}: spec.template.data (Go templates) is not supported yet; use unseal_items for the raw items")]
+    #[error("{object}: spec.template.data (Go templates) is not supported yet")]
     TemplateData { object: String },
     #[error("{object}: the deprecated spec.data (v1 format) is not supported yet")]
     LegacyData { object: String },
@@ -385,7 +385,8 @@ pub(crate) fn parse_object<T: DeserializeOwned>(input: &[u8], what: &str) -> Res
     if input.len() > MAX_DOCUMENT_BYTES {
         return Err(DocumentError::TooLarge { what: what.to_owned(), len: input.len() });
     }
-    let parse_error = |format, message: String| DocumentError::Parse { what: what.to_owned(), format, message };
+    let parse_error =
+        |format, message: String| DocumentError::Parse { what: what.to_owned(), format, message: redact(&message) };
     let first = input.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{') {
         serde_json::from_slice(input).map_err(|e| parse_error("JSON", e.to_string()))
@@ -393,6 +394,29 @@ pub(crate) fn parse_object<T: DeserializeOwned>(input: &[u8], what: &str) -> Res
         let text = std::str::from_utf8(input).map_err(|e| parse_error("YAML", e.to_string()))?;
         serde_saphyr::from_str(text).map_err(|e| parse_error("YAML", e.to_string()))
     }
+}
+
+/// A parser message without anything it quoted from the input: the first line only (serde-saphyr
+/// appends the offending source lines), and every `"…"` emptied (serde quotes the values it
+/// rejects). A Secret's input is plaintext; its parse errors must not repeat it.
+fn redact(message: &str) -> String {
+    let first = message.lines().next().unwrap_or_default();
+    let mut out = String::with_capacity(first.len());
+    let mut quoted = false;
+    for c in first.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…");
+            }
+            quoted = !quoted;
+            if !quoted {
+                out.push('"');
+            }
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A map field that may be `null` (Kubernetes writes `annotations: null` at times).
@@ -426,6 +450,25 @@ mod tests {
         assert_eq!(SealedSecret::parse(&big, "x").unwrap_err().kind(), "too_large");
         let e = SealedSecret::parse(b"kind: SealedSecret\napiVersion: bitnami.com/v1alpha1\n", "in.yaml").unwrap_err();
         assert!(e.to_string().starts_with("in.yaml: cannot parse as YAML"), "{e}");
+    }
+
+    #[test]
+    fn parse_errors_do_not_repeat_the_input() {
+        for input in [
+            &b"kind: Secret\nstringData: {password: \"hunter2-marker}\n"[..],
+            b"kind: Secret\nstringData: {password: [hunter2-marker]}\n",
+            br#"{"kind":"Secret","stringData":{"password":["hunter2-marker"]}}"#,
+            br#"{"kind":"Secret","stringData":"hunter2-marker"}"#,
+        ] {
+            let Err(e) = Secret::parse(input, "in") else { panic!("must fail") };
+            let text = e.to_string();
+            assert!(text.starts_with("in: cannot parse as"), "{text}");
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+        assert_eq!(
+            redact("invalid type: string \"x y\", expected a map\n  | more"),
+            "invalid type: string \"…\", expected a map"
+        );
     }
 
     #[test]

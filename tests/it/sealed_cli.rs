@@ -329,6 +329,17 @@ fn bad_input_is_refused_clearly() {
     .code(1)
     .err_has("data.k: illegal base64 data at input byte 0");
 
+    // Parse errors do not repeat the input (a Secret's or a key file's).
+    seal(&sb, &["--cert", &cert_b()], b"kind: Secret\nmetadata: {name: a}\nstringData: {password: \"leak-marker}\n")
+        .code(1)
+        .err_has("error: input document 1: cannot parse as YAML")
+        .leaks_nothing("leak-marker");
+    let key_file = sb.write("bad-key.yaml", "kind: Secret\ndata: {tls.key: [leak-marker\n");
+    seal(&sb, &["--recovery-unseal", "--recovery-private-key", key_file.to_str().unwrap()], b"")
+        .code(1)
+        .err_has("bad-key.yaml: cannot parse")
+        .leaks_nothing("leak-marker");
+
     // A 1 MB value seals and opens intact; a document over the 5 MiB limit is refused.
     let big: String = (0..1_000_000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
     let doc = serde_json::json!({"kind": "Secret", "metadata": {"name": "big", "namespace": "demo"}, "stringData": {"v": big}});
