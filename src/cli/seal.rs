@@ -166,7 +166,8 @@ fn no_api_server(flag: &str) -> anyhow::Error {
 pub fn run(a: SealArgs) -> Result<()> {
     run_inner(a).map_err(|e| match e.downcast::<Exit>() {
         Ok(exit) if exit.message.starts_with("error: ") => exit.into(),
-        Ok(exit) => fail(exit.message),
+        // The shared readers word a missing file as sops does ("Error: cannot operate on …").
+        Ok(exit) => fail(exit.message.strip_prefix("Error: ").unwrap_or(&exit.message)),
         Err(e) => fail(format!("{e:#}")),
     })
 }

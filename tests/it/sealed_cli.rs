@@ -160,6 +160,9 @@ fn output_file_and_formats() {
     assert_eq!(out.matches("---\n").count(), 2);
     assert_eq!(out.matches("namespace: team\n").count(), 4, "-n fills in the missing namespace:\n{out}");
     seal(&sb, &["--cert", &cert_b()], b"# nothing\n").code(1).err_has("error: no secrets found");
+    seal(&sb, &["--cert", &cert_b(), "--merge-into", "missing.yaml"], secret_json("s", "demo", &[]).as_bytes())
+        .code(1)
+        .err_has("error: cannot operate on non-existent file");
 }
 
 #[test]
