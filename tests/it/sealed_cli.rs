@@ -103,6 +103,15 @@ fn seal_and_recovery_unseal_round_trip_in_every_scope() {
                 assert_eq!(got["bin"], [0u8, 159, 146, 150, 255]);
                 assert_eq!(got["empty"], b"");
             }
+            // With every log level on, no plaintext reaches standard error.
+            let logged = run_with_stdin(
+                sb.cmd(&["--verbose", "seal", "--recovery-unseal", "--recovery-private-key", &keys_b[0]])
+                    .env("RUST_LOG", "trace"),
+                Some(&sealed),
+            )
+            .ok();
+            assert!(logged.out().contains("czNjcjN0LW1hcmtlcg=="), "the Secret is printed");
+            assert!(!logged.stderr.contains("s3cr3t-marker") && !logged.stderr.contains("czNjcjN0LW1hcmtlcg=="));
             // Moved to another namespace and renamed: only cluster-wide still opens.
             let text = String::from_utf8(sealed.clone()).unwrap();
             let moved = text.replace("demo", "elsewhere").replace("name: s\n", "name: t\n").replace("\"s\"", "\"t\"");
