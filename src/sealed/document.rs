@@ -25,8 +25,21 @@ pub const API_VERSION: &str = "bitnami.com/v1alpha1";
 pub const KIND: &str = "SealedSecret";
 /// Largest document accepted (the Flux per-manifest limit).
 pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
-/// Annotation kubeseal strips from the template at seal time.
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+/// Annotations kubeseal strips from the template at seal time (upstream issue #227).
+const LAST_APPLIED: [&str; 2] =
+    ["kubectl.kubernetes.io/last-applied-configuration", "kubecfg.ksonnet.io/last-applied-configuration"];
+/// Metadata fields the API server sets, which kubeseal strips (plus `ownerReferences`, #243).
+const SERVER_SET: [&str; 9] = [
+    "ownerReferences",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+];
 
 /// Go's `base64.StdEncoding`: padded, but tolerant of non-zero trailing bits.
 const GO_STD: GeneralPurpose = GeneralPurpose::new(
@@ -232,8 +245,10 @@ impl Secret {
             encrypted_data.insert(key.clone(), base64::engine::general_purpose::STANDARD.encode(blob));
         }
         let mut template_meta = self.metadata.clone();
-        template_meta.annotations.remove(LAST_APPLIED);
-        for server_set in ["ownerReferences", "resourceVersion", "uid", "creationTimestamp", "managedFields"] {
+        for annotation in LAST_APPLIED {
+            template_meta.annotations.remove(annotation);
+        }
+        for server_set in SERVER_SET {
             template_meta.extra.remove(server_set);
         }
         let mut outer =
@@ -469,6 +484,21 @@ mod tests {
             redact("invalid type: string \"x y\", expected a map\n  | more"),
             "invalid type: string \"…\", expected a map"
         );
+    }
+
+    #[test]
+    fn sealing_strips_server_set_fields() {
+        let input = br#"{"kind":"Secret","metadata":{"name":"a","namespace":"b","uid":"u","selfLink":"/x",
+            "generation":3,"resourceVersion":"9","creationTimestamp":"2026-01-01T00:00:00Z",
+            "deletionTimestamp":"2026-01-02T00:00:00Z","deletionGracePeriodSeconds":30,"ownerReferences":[],
+            "managedFields":[],"generateName":"keep-",
+            "annotations":{"kubecfg.ksonnet.io/last-applied-configuration":"{}",
+            "kubectl.kubernetes.io/last-applied-configuration":"{}","keep":"yes"}},"stringData":{"k":"v"}}"#;
+        let key = PrivateKey::generate(2048).unwrap();
+        let sealed = Secret::parse(input, "x").unwrap().seal(key.public_key()).unwrap();
+        let meta = sealed.spec.template.unwrap().metadata;
+        assert_eq!(meta.extra.keys().collect::<Vec<_>>(), ["generateName"]);
+        assert_eq!(meta.annotations.keys().collect::<Vec<_>>(), ["keep"]);
     }
 
     #[test]
