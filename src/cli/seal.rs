@@ -40,13 +40,13 @@ pub struct SealArgs {
     #[arg(short = 'w', long = "sealed-secret-file")]
     pub sealed_secret_file: Option<PathBuf>,
     /// Seal anyway when the Secret has no data.
-    #[arg(long)]
+    #[arg(long, require_equals = true, num_args = 0..=1, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set, value_parser = pflag_bool)]
     pub allow_empty_data: bool,
     /// Seal the input into this existing SealedSecret file, adding or replacing items; the file is rewritten atomically.
     #[arg(long)]
     pub merge_into: Option<PathBuf>,
     /// Seal one value (from --from-file or standard input) and print only its base64 ciphertext.
-    #[arg(long)]
+    #[arg(long, require_equals = true, num_args = 0..=1, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set, value_parser = pflag_bool)]
     pub raw: bool,
     /// Name for --raw with strict scope; otherwise overrides the input Secret's name.
     #[arg(long)]
@@ -55,13 +55,13 @@ pub struct SealArgs {
     #[arg(long)]
     pub from_file: Vec<String>,
     /// Decrypt a SealedSecret with backed-up private keys and print the Secret.
-    #[arg(long)]
+    #[arg(long, require_equals = true, num_args = 0..=1, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set, value_parser = pflag_bool)]
     pub recovery_unseal: bool,
     /// Private keys for --recovery-unseal: PEM files, key Secrets or a v1 List of them (repeatable, comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub recovery_private_key: Vec<PathBuf>,
     /// Print the certificate (with --cert: a copy of it; from the controller: not supported yet).
-    #[arg(long)]
+    #[arg(long, require_equals = true, num_args = 0..=1, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set, value_parser = pflag_bool)]
     pub fetch_cert: bool,
     /// Namespace for Secrets that declare none, and for --raw.
     #[arg(short = 'n', long)]
@@ -81,10 +81,10 @@ pub struct ClusterArgs {
     #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAMESPACE")]
     pub controller_namespace: Option<String>,
     /// Re-encrypt SealedSecrets through the controller (offline: `sealops reseal`).
-    #[arg(long, visible_alias = "rotate")]
+    #[arg(long, visible_alias = "rotate", require_equals = true, num_args = 0..=1, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set, value_parser = pflag_bool)]
     pub re_encrypt: bool,
     /// Ask the controller whether the SealedSecret can be unsealed.
-    #[arg(long)]
+    #[arg(long, require_equals = true, num_args = 0..=1, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set, value_parser = pflag_bool)]
     pub validate: bool,
     /// Path to the kubeconfig file (read only for the default namespace).
     #[arg(long, env = "KUBECONFIG")]
@@ -148,6 +148,16 @@ impl ClusterArgs {
             ("--disable-compression", self.disable_compression.is_some()),
         ];
         given.into_iter().find(|(_, set)| *set).map(|(flag, _)| flag)
+    }
+}
+
+/// A boolean flag as pflag reads one: bare (`--raw`) or with `=` and Go's `strconv.ParseBool`
+/// spellings (`--raw=true`, `--raw=0`).
+fn pflag_bool(text: &str) -> Result<bool, String> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        other => Err(format!("strconv.ParseBool: parsing {other:?}: invalid syntax")),
     }
 }
 

@@ -324,6 +324,11 @@ fn bad_input_is_refused_clearly() {
     );
     let out = seal(&sb, &["--cert", &cert_b(), "--allow-empty-data"], empty.as_bytes()).ok().out();
     assert!(out.contains("\"encryptedData\": {}"), "{out}");
+    // pflag's `--flag=value` spellings of booleans.
+    seal(&sb, &["--cert", &cert_b(), "--allow-empty-data=true"], empty.as_bytes()).ok();
+    seal(&sb, &["--cert", &cert_b(), "--allow-empty-data=0"], empty.as_bytes()).code(1).err_has("secret.data is empty");
+    let out = seal(&sb, &["--cert", &cert_b(), "--raw=false"], input.as_bytes()).ok().out();
+    assert!(out.starts_with("{\n  \"kind\": \"SealedSecret\""), "{out}");
     seal(&sb, &["--cert", &cert_b()], br#"{"kind":"Secret","metadata":{"namespace":"d"},"stringData":{"k":"v"}}"#)
         .code(1)
         .err_has("error: missing metadata.name in input Secret");
