@@ -5,6 +5,7 @@ mod cli;
 mod log_canary;
 mod sealed_cli;
 mod sealed_interop;
+mod sealed_template;
 mod sealed_vectors;
 mod sops_comments;
 mod sops_interop;

@@ -1,0 +1,121 @@
+//! `spec.template.data` rendering against Go: every case in `tests/data/gotemplate/cases.json`
+//! (rendered by real `text/template` + Sprig, see its ORIGIN.md) gives Go's output, or fails
+//! where Go fails. Cases marked `"sealops": "error"` are documented divergences where sealops
+//! refuses what Go renders (an unimplemented function, Go's error text rendered as output).
+
+use sealops::crypto::SecretBytes;
+use sealops::sealed::template::{ErrorKind, Limits, TemplateData, TemplateError, render, render_named};
+use serde_json::Value;
+
+use crate::support::read;
+
+/// The error of a render that must fail (`SecretBytes` has no `Debug`, so no `expect_err`).
+fn must_fail(result: Result<SecretBytes, TemplateError>, what: &str) -> TemplateError {
+    match result {
+        Ok(_) => panic!("{what}: rendered, expected an error"),
+        Err(e) => e,
+    }
+}
+
+fn data_of(case: &Value) -> TemplateData {
+    let mut data = TemplateData::new();
+    if let Some(items) = case["data"].as_object() {
+        for (k, v) in items {
+            data.insert(k.clone(), SecretBytes::from(v.as_str().expect("string item")));
+        }
+    }
+    data
+}
+
+#[test]
+fn golden_cases_match_go() {
+    let cases: Vec<Value> = serde_json::from_slice(&read("gotemplate/cases.json")).expect("cases.json");
+    assert!(cases.len() >= 100, "expected the full golden set, got {}", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().expect("name");
+        let template = case["template"].as_str().expect("template");
+        let got = render_named(name, template, &data_of(case), Limits::default());
+        let must_error = case.get("error").is_some() || case.get("sealops").and_then(Value::as_str) == Some("error");
+        match (&got, must_error) {
+            (Ok(out), false) => {
+                let want = case["result"].as_str().expect("result");
+                if out.expose() != want.as_bytes() {
+                    failures
+                        .push(format!("{name}: got {:?}, Go renders {want:?}", String::from_utf8_lossy(out.expose())));
+                }
+            }
+            (Ok(out), true) => failures
+                .push(format!("{name}: rendered {:?}, expected an error", String::from_utf8_lossy(out.expose()))),
+            (Err(e), false) => failures.push(format!("{name}: failed ({e}), Go renders {:?}", case["result"])),
+            (Err(_), true) => {}
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from Go:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn unsupported_function_is_named() {
+    let err = must_fail(render("{{ kebabcase .a }}", &TemplateData::new()), "kebabcase is not implemented");
+    assert_eq!(err.kind, ErrorKind::Unsupported("kebabcase".into()));
+    assert!(err.to_string().contains("\"kebabcase\""), "{err}");
+    let err = must_fail(render("{{ env \"HOME\" }}", &TemplateData::new()), "env is removed by the controller");
+    assert!(matches!(err.kind, ErrorKind::Syntax(_)), "{err}");
+}
+
+#[test]
+fn errors_never_contain_plaintext() {
+    const SECRET: &str = "hunter2-very-secret";
+    let mut data = TemplateData::new();
+    data.insert("password", SecretBytes::from(SECRET));
+    for template in [
+        "{{ .password.x }}",
+        "{{ range .password }}{{ end }}",
+        "{{ eq .password 1 }}",
+        "{{ index .password 99 }}",
+        "{{ ternary 1 2 .password }}",
+        "{{ mustFromJson .password }}",
+        "{{ hasKey . .password }}",
+        "{{ .password 1 }}",
+    ] {
+        let err = must_fail(render_named("config", template, &data, Limits::default()), template);
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(SECRET), "{template}: {text}");
+        assert!(text.contains("config"), "{template}: error names the key: {text}");
+    }
+}
+
+#[test]
+fn limits_stop_untrusted_templates() {
+    let data = TemplateData::new();
+    let small = Limits { max_template_bytes: 64, max_output_bytes: 1000, max_steps: 10_000, max_depth: 8 };
+    let limit = |template: &str| match render_named("t", template, &data, small) {
+        Err(e) => matches!(e.kind, ErrorKind::Limit(_)),
+        Ok(_) => false,
+    };
+    assert!(limit(&"x".repeat(65)), "template size");
+    assert!(limit("{{ repeat 1001 \"x\" }}"), "function result size");
+    assert!(limit("{{ range $i := list 1 2 3 }}{{ repeat 400 \"x\" }}{{ end }}"), "output size");
+    assert!(limit("{{define \"r\"}}{{template \"r\" .}}{{end}}{{template \"r\" .}}"), "recursion");
+    assert!(limit("{{((((((((((1))))))))))}}"), "nesting");
+    let loops = "{{ range list 1 2 3 4 5 6 7 8 9 10 }}{{ range list 1 2 3 4 5 6 7 8 9 10 }}{{ range list 1 2 3 4 5 6 7 8 9 10 }}{{ range list 1 2 3 4 5 6 7 8 9 10 }}{{ end }}{{ end }}{{ end }}{{ end }}";
+    let steps = Limits { max_template_bytes: 4096, ..small };
+    assert!(matches!(render_named("t", loops, &data, steps), Err(e) if matches!(e.kind, ErrorKind::Limit(_))), "steps");
+    assert!(render_named("t", "{{ repeat 1000 \"x\" }}", &data, small).is_ok(), "exactly at the cap is fine");
+}
+
+#[test]
+fn binary_values_pass_through() {
+    let mut data = TemplateData::new();
+    data.insert("blob", SecretBytes::new(vec![0xff, 0x00, 0xfe]));
+    let out = render("<{{ .blob }}>", &data).expect("renders");
+    assert_eq!(out.expose(), b"<\xff\x00\xfe>");
+    let out = render("{{ .blob | b64enc }}", &data).expect("renders");
+    assert_eq!(out.expose(), b"/wD+");
+}
