@@ -17,6 +17,8 @@ use sealops::crypto::rsa::{Certificate, PrivateKey};
 use sealops::sealed::scheme::{self, CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION};
 use sealops::sealed::{Scope, SealedSecret, Secret};
 
+use zeroize::Zeroizing;
+
 use super::exit::{Code, Exit};
 use super::io::{self, Input, Output};
 use super::kube_out::{self, Format};
@@ -310,7 +312,7 @@ fn go_date(unix: i64) -> String {
     }
 }
 
-fn read(a: &SealArgs) -> Result<Vec<u8>> {
+fn read(a: &SealArgs) -> Result<Zeroizing<Vec<u8>>> {
     let input = match &a.secret_file {
         Some(path) => Input::File(path),
         None => Input::Stdin,
@@ -319,48 +321,56 @@ fn read(a: &SealArgs) -> Result<Vec<u8>> {
         let what = if a.recovery_unseal { "json/yaml k8s resource" } else { "a secret to encrypt" };
         eprintln!("(tty detected: expecting {what} in stdin)");
     }
-    io::read_input(&input, io::input_limit(false)).map_err(|e| match (&a.secret_file, e.downcast_ref::<Exit>()) {
-        (Some(_), Some(exit)) if exit.code == Code::NoFileSpecified => {
-            fail("Could not read file specified with --secret-file")
+    let bytes = io::read_input(&input, io::input_limit(false)).map_err(|e| {
+        match (&a.secret_file, e.downcast_ref::<Exit>()) {
+            (Some(_), Some(exit)) if exit.code == Code::NoFileSpecified => {
+                fail("Could not read file specified with --secret-file")
+            }
+            _ => e,
         }
-        _ => e,
-    })
+    })?;
+    Ok(Zeroizing::new(bytes))
 }
 
-/// The objects of a YAML stream (`---`-separated) or of concatenated JSON, each as its own bytes.
-pub(super) fn documents(input: &[u8]) -> Result<Vec<Vec<u8>>> {
+/// The objects of a YAML stream (`---`-separated; empty and comment-only documents skipped) or
+/// of concatenated JSON, as slices of `input` (no copies of what may be plaintext).
+pub(super) fn documents(input: &[u8]) -> Result<Vec<&[u8]>> {
+    let mut out = Vec::new();
     let first = input.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{') {
-        let mut out = Vec::new();
-        for value in serde_json::Deserializer::from_slice(input).into_iter::<serde_json::Value>() {
-            let value = value.map_err(|e| fail(format!("cannot parse input as JSON: {e}")))?;
-            out.push(serde_json::to_vec(&value).expect("a parsed value serialises"));
+        let mut stream = serde_json::Deserializer::from_slice(input).into_iter::<serde::de::IgnoredAny>();
+        let mut start = 0;
+        while let Some(next) = stream.next() {
+            next.map_err(|e| fail(format!("cannot parse input as JSON: {e}")))?;
+            let end = stream.byte_offset();
+            out.push(&input[start..end]);
+            start = end;
         }
         return Ok(out);
     }
-    let text = std::str::from_utf8(input)
-        .map_err(|_| fail("no secrets found. Ensure the input is valid and UTF-8 encoded"))?;
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut push = |doc: &mut String| {
-        let meaningful = doc.lines().any(|l| {
-            let t = l.trim();
-            !t.is_empty() && !t.starts_with('#') && t != "..."
-        });
-        if meaningful {
-            out.push(std::mem::take(doc).into_bytes());
-        }
-        doc.clear();
-    };
-    for line in text.split_inclusive('\n') {
-        let bare = line.trim_end();
-        if bare == "---" || bare.starts_with("--- ") {
-            push(&mut current);
-        } else {
-            current.push_str(line);
-        }
+    if std::str::from_utf8(input).is_err() {
+        bail!(fail("no secrets found. Ensure the input is valid and UTF-8 encoded"));
     }
-    push(&mut current);
+    let meaningful = |doc: &[u8]| {
+        doc.split(|b| *b == b'\n').any(|l| {
+            let t = l.trim_ascii();
+            !t.is_empty() && !t.starts_with(b"#") && t != b"..."
+        })
+    };
+    let (mut start, mut at) = (0, 0);
+    for line in input.split_inclusive(|b| *b == b'\n') {
+        let bare = line.trim_ascii_end();
+        if bare == b"---" || bare.starts_with(b"--- ") {
+            if meaningful(&input[start..at]) {
+                out.push(&input[start..at]);
+            }
+            start = at + line.len();
+        }
+        at += line.len();
+    }
+    if meaningful(&input[start..]) {
+        out.push(&input[start..]);
+    }
     Ok(out)
 }
 
@@ -568,7 +578,7 @@ fn recovery_unseal(a: &SealArgs, format: Format, output: &Output) -> Result<()> 
         let secret = sealed.unseal(&refs).map_err(fail)?;
         values.push(kube_out::secret_value(&secret));
     }
-    let mut rendered = zeroize::Zeroizing::new(kube_out::render(&values, format));
+    let mut rendered = Zeroizing::new(kube_out::render(&values, format));
     values.iter_mut().for_each(kube_out::wipe);
     let result = io::write_output(output, rendered.as_bytes());
     use zeroize::Zeroize as _;
@@ -582,12 +592,12 @@ pub fn load_private_keys(paths: &[PathBuf]) -> Result<Vec<PrivateKey>> {
     let mut keys = Vec::new();
     for path in paths.iter().filter(|p| !p.as_os_str().is_empty()) {
         let what = path.display().to_string();
-        let text = zeroize::Zeroizing::new(io::read_input(&Input::File(path), io::input_limit(false))?);
+        let text = Zeroizing::new(io::read_input(&Input::File(path), io::input_limit(false))?);
         let blocks = pem::parse_many(&text[..]).unwrap_or_default();
         let pem_keys: Vec<_> = blocks.iter().filter(|b| b.tag().ends_with("PRIVATE KEY")).collect();
         if !pem_keys.is_empty() {
             for block in pem_keys {
-                let der = zeroize::Zeroizing::new(block.contents().to_vec());
+                let der = Zeroizing::new(block.contents().to_vec());
                 let key = match block.tag() {
                     "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_der(&der),
                     "PRIVATE KEY" => PrivateKey::from_pkcs8_der(&der),
@@ -616,7 +626,7 @@ pub fn load_private_keys(paths: &[PathBuf]) -> Result<Vec<PrivateKey>> {
                 ))),
             };
             for item in items {
-                let json = zeroize::Zeroizing::new(serde_json::to_vec(&item).expect("a parsed value serialises"));
+                let json = Zeroizing::new(serde_json::to_vec(&item).expect("a parsed value serialises"));
                 let secret = Secret::parse(&json, &what).map_err(fail)?;
                 let Some(pem_text) = secret.data.get("tls.key") else {
                     bail!(fail(format!("{what}: secret must contain a 'tls.key' key")));
@@ -650,4 +660,29 @@ pub fn translate_kubeseal(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStri
     let mut out = vec![std::ffi::OsString::from("kubeseal"), "seal".into()];
     out.extend(argv.into_iter().skip(1));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_split_yaml_streams_and_json_sequences() {
+        let yaml = b"---\na: 1\n--- # two\nb: 2\n---\n# only a comment\n...\n---\nc: 3";
+        assert_eq!(documents(yaml).unwrap(), [&b"a: 1\n"[..], b"b: 2\n", b"c: 3"]);
+        let json = b" {\"a\": 1}\n{\"b\": [2]} ";
+        let docs = documents(json).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(docs[1]).unwrap()["b"][0], 2);
+        assert!(documents(b"{\"a\": ").is_err());
+        assert!(documents(b"# nothing\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn go_dates_and_bools() {
+        assert_eq!(go_date(1813293165), "June 18, 2027");
+        assert_eq!(pflag_bool("T"), Ok(true));
+        assert_eq!(pflag_bool("0"), Ok(false));
+        assert!(pflag_bool("yes").is_err());
+    }
 }

@@ -208,7 +208,7 @@ fn certificates(file: &Path, text: &[u8]) -> Result<Vec<(String, Certificate)>> 
     }
     let mut out = Vec::new();
     for doc in super::seal::documents(text)? {
-        for key in KeySet::parse_secrets(&doc, &shown)? {
+        for key in KeySet::parse_secrets(doc, &shown)? {
             let source = match key.name() {
                 Some(name) => format!("{shown} ({name})"),
                 None => shown.clone(),
