@@ -119,3 +119,99 @@ fn binary_values_pass_through() {
     let out = render("{{ .blob | b64enc }}", &data).expect("renders");
     assert_eq!(out.expose(), b"/wD+");
 }
+
+mod never_panics {
+    use proptest::prelude::*;
+    use sealops::crypto::SecretBytes;
+    use sealops::sealed::template::{Limits, TemplateData, render_named};
+
+    /// Fragments that combine into valid, nearly valid and broken templates.
+    const PIECES: &[&str] = &[
+        "{{",
+        "}}",
+        "{{- ",
+        " -}}",
+        "{{/*",
+        "*/}}",
+        " ",
+        "\n",
+        ".",
+        ".a",
+        ".b.c",
+        "$",
+        "$x",
+        ":=",
+        "=",
+        ",",
+        "|",
+        "(",
+        ")",
+        "\"s\"",
+        "\"\\",
+        "`r`",
+        "'c'",
+        "'",
+        "1",
+        "-2",
+        "1.5e3",
+        "0x",
+        "if",
+        "else",
+        "end",
+        "range",
+        "with",
+        "define",
+        "template",
+        "block",
+        "break",
+        "continue",
+        "\"t\"",
+        "and",
+        "or",
+        "not",
+        "len",
+        "index",
+        "printf",
+        "\"%s%d%q%x%5.2f%\"",
+        "eq",
+        "lt",
+        "upper",
+        "quote",
+        "indent",
+        "repeat",
+        "substr",
+        "trunc",
+        "dict",
+        "list",
+        "set",
+        "get",
+        "keys",
+        "toJson",
+        "fromJson",
+        "\"{\\\"a\\\":[1]}\"",
+        "b64dec",
+        "b32dec",
+        "default",
+        "coalesce",
+        "ternary",
+        "nil",
+        "true",
+        "é",
+        "\u{3000}",
+        "\u{ff}",
+        "x",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+        #[test]
+        fn random_templates_render_or_fail_cleanly(picks in prop::collection::vec(0..PIECES.len(), 0..40)) {
+            let template: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let mut data = TemplateData::new();
+            data.insert("a", SecretBytes::from("value"));
+            data.insert("b", SecretBytes::new(vec![0xff, b'{', b'}']));
+            let limits = Limits { max_steps: 10_000, max_output_bytes: 64 * 1024, ..Limits::default() };
+            let _ = render_named("fuzz", &template, &data, limits);
+        }
+    }
+}

@@ -140,7 +140,7 @@ struct Spec {
     prec: Option<usize>,
 }
 
-/// `fmt.Sprintf` for the verbs templates use: `%v %s %d %q %x %X %t %c %f %e %g %%`.
+/// `fmt.Sprintf` for the verbs templates use: `%v %s %d %q %x %X %t %c %f %T %%`.
 pub(crate) fn sprintf(format: &[u8], args: &[Value]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut next_arg = 0;
@@ -253,7 +253,8 @@ fn bad_verb(arg: &Value, verb: char, out: &mut Vec<u8>) {
 
 fn write_verb(arg: &Value, verb: u8, spec: &Spec, out: &mut Vec<u8>) {
     match (arg, verb) {
-        (Value::Nil, b'v') => out.extend_from_slice(b"<nil>"),
+        (Value::Nil, b'v' | b'T') => out.extend_from_slice(b"<nil>"),
+        (_, b'T') => out.extend_from_slice(arg.type_name().as_bytes()),
         (Value::Str(s), b'v' | b's') => {
             let s: &[u8] = s;
             match spec.prec {

@@ -661,6 +661,10 @@ fn upper_char(c: char) -> char {
 }
 
 fn lower_char(c: char) -> char {
+    // The one character whose full lowercase differs from its simple one in length.
+    if c == '\u{130}' {
+        return 'i';
+    }
     let mut low = c.to_lowercase();
     match (low.next(), low.next()) {
         (Some(l), None) => l,
