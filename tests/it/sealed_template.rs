@@ -111,6 +111,36 @@ fn limits_stop_untrusted_templates() {
 }
 
 #[test]
+fn nesting_and_cycles_are_refused() {
+    let data = TemplateData::new();
+    let limited = |template: &str| match render_named("t", template, &data, Limits::default()) {
+        Err(e) => matches!(e.kind, ErrorKind::Limit(_)),
+        Ok(_) => false,
+    };
+    // A dict inside itself: Go would recurse forever when printing it.
+    let err = must_fail(render(r#"{{ $d := dict }}{{ $_ := set $d "self" $d }}{{ $d }}"#, &data), "cycle");
+    assert!(err.to_string().contains("inside itself"), "{err}");
+    let err = must_fail(
+        render(r#"{{ $a := dict }}{{ $b := dict "a" $a }}{{ $_ := set $a "b" $b }}"#, &data),
+        "indirect cycle",
+    );
+    assert!(matches!(err.kind, ErrorKind::Exec(_)), "{err}");
+    // Deep structures built in a loop stop at the nesting limit instead of overflowing the stack.
+    assert!(limited(
+        r#"{{ $d := dict }}{{ range splitList "" (repeat 10000 "x") }}{{ $d = dict "a" $d }}{{ end }}{{ $d }}"#
+    ));
+    assert!(limited(
+        r#"{{ $l := list }}{{ range splitList "" (repeat 10000 "x") }}{{ $l = list $l }}{{ end }}{{ $l }}"#
+    ));
+    assert!(limited(&format!("{{{{ fromJson {:?} }}}}", "[".repeat(100) + &"]".repeat(100))));
+    let ok = render(
+        r#"{{ $d := dict }}{{ range splitList "" (repeat 10 "x") }}{{ $d = dict "a" $d }}{{ end }}{{ toJson $d }}"#,
+        &data,
+    );
+    assert!(ok.is_ok(), "shallow nesting is fine");
+}
+
+#[test]
 fn binary_values_pass_through() {
     let mut data = TemplateData::new();
     data.insert("blob", SecretBytes::new(vec![0xff, 0x00, 0xfe]));

@@ -33,7 +33,7 @@ struct State<'t> {
     ctx: Ctx,
 }
 
-pub(crate) fn execute(tree: &Tree, _name: &str, data: &TemplateData, limits: Limits) -> EResult<SecretBytes> {
+pub(crate) fn execute(tree: &Tree, data: &TemplateData, limits: Limits) -> EResult<SecretBytes> {
     let map: BTreeMap<String, Str> =
         data.items.iter().map(|(k, v)| (k.clone(), new_str(v.expose().to_vec()))).collect();
     let dot = Value::StrMap(Rc::new(map));
@@ -44,7 +44,11 @@ pub(crate) fn execute(tree: &Tree, _name: &str, data: &TemplateData, limits: Lim
         steps: 0,
         depth: 0,
         limits,
-        ctx: Ctx { max_bytes: limits.max_output_bytes },
+        ctx: Ctx {
+            max_bytes: limits.max_output_bytes,
+            max_nesting: limits.max_depth,
+            work: std::cell::Cell::new(limits.max_steps),
+        },
     };
     s.walk_list(&dot, &tree.root)?;
     Ok(SecretBytes::new(std::mem::take(&mut *s.out)))

@@ -48,9 +48,63 @@ pub(crate) type FnResult = Result<Value, FnError>;
 
 pub(crate) struct Ctx {
     pub max_bytes: usize,
+    /// Deepest nesting of lists and dicts built by `list`, `dict`, `set` and `fromJson`.
+    pub max_nesting: usize,
+    /// Budget of container nodes visited by the nesting checks (shared by the whole render).
+    pub work: std::cell::Cell<u64>,
 }
 
 impl Ctx {
+    /// Refuses to nest `args` in a new container when that would exceed `max_nesting`, so that
+    /// printing, encoding and dropping values never recurse deeper than that.
+    fn check_nesting(&self, args: &[Value]) -> Result<(), FnError> {
+        for a in args {
+            if self.depth(a, None)? >= self.max_nesting {
+                return Err(FnError::Limit("values nested too deeply"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The nesting depth of `v`; with `target`, an error when `v` contains that dict (a cycle).
+    fn depth(
+        &self,
+        v: &Value,
+        target: Option<&Rc<std::cell::RefCell<BTreeMap<String, Value>>>>,
+    ) -> Result<usize, FnError> {
+        let spend = |n: usize| {
+            let left = self.work.get().checked_sub(n as u64).ok_or(FnError::Limit("too many evaluation steps"))?;
+            self.work.set(left);
+            Ok::<(), FnError>(())
+        };
+        match v {
+            Value::List(items) => {
+                spend(items.len() + 1)?;
+                let mut d = 0;
+                for i in items.iter() {
+                    d = d.max(self.depth(i, target)?);
+                }
+                Ok(d + 1)
+            }
+            Value::Dict(map) => {
+                if target.is_some_and(|t| Rc::ptr_eq(t, map)) {
+                    return Err(
+                        "sealops refuses to put a dict inside itself (Go would recurse forever printing it)".into()
+                    );
+                }
+                let map = map.borrow();
+                spend(map.len() + 1)?;
+                let mut d = 0;
+                for i in map.values() {
+                    d = d.max(self.depth(i, target)?);
+                }
+                Ok(d + 1)
+            }
+            Value::StrMap(_) => Ok(1),
+            _ => Ok(0),
+        }
+    }
+
     fn bytes(&self, bytes: Vec<u8>) -> FnResult {
         if bytes.len() > self.max_bytes {
             return Err(FnError::Limit("string result too large"));
@@ -475,8 +529,16 @@ pub(crate) fn func(name: &str) -> Option<Func> {
         "mustToJson" => f(&[Any], None, |c, a| to_json(c, &a[0], true, false, true)),
         "mustToPrettyJson" => f(&[Any], None, |c, a| to_json(c, &a[0], true, true, true)),
         "mustToRawJson" => f(&[Any], None, |c, a| to_json(c, &a[0], false, false, true)),
-        "fromJson" => f(&[Str], None, |_, a| Ok(json::decode(&str_of(&a[0])).unwrap_or(Value::Nil))),
-        "mustFromJson" => f(&[Str], None, |_, a| json::decode(&str_of(&a[0])).map_err(FnError::Go)),
+        "fromJson" => f(&[Str], None, |c, a| match json::decode(&str_of(&a[0]), c.max_nesting) {
+            Ok(v) => Ok(v),
+            Err(json::DecodeError::TooDeep) => Err(FnError::Limit("JSON nested too deeply")),
+            Err(json::DecodeError::Syntax(_)) => Ok(Value::Nil),
+        }),
+        "mustFromJson" => f(&[Str], None, |c, a| match json::decode(&str_of(&a[0]), c.max_nesting) {
+            Ok(v) => Ok(v),
+            Err(json::DecodeError::TooDeep) => Err(FnError::Limit("JSON nested too deeply")),
+            Err(json::DecodeError::Syntax(msg)) => Err(FnError::Go(msg)),
+        }),
         // ---- Sprig: integer arithmetic (`int64` results, arguments through `cast.ToInt64`)
         "add" => f(&[], Some(Any), |_, a| Ok(Value::Int64(a.iter().map(to_int64).fold(0i64, i64::wrapping_add)))),
         "add1" => f(&[Any], None, |_, a| Ok(Value::Int64(to_int64(&a[0]).wrapping_add(1)))),
@@ -497,8 +559,12 @@ pub(crate) fn func(name: &str) -> Option<Func> {
         "max" => f(&[Any], Some(Any), |_, a| Ok(Value::Int64(a.iter().map(to_int64).max().unwrap_or(0)))),
         "min" => f(&[Any], Some(Any), |_, a| Ok(Value::Int64(a.iter().map(to_int64).min().unwrap_or(0)))),
         // ---- Sprig: lists and dicts
-        "list" => f(&[], Some(Any), |_, a| Ok(Value::List(Rc::new(a)))),
-        "dict" => f(&[], Some(Any), |_, a| {
+        "list" => f(&[], Some(Any), |c, a| {
+            c.check_nesting(&a)?;
+            Ok(Value::List(Rc::new(a)))
+        }),
+        "dict" => f(&[], Some(Any), |c, a| {
+            c.check_nesting(&a)?;
             let mut map = BTreeMap::new();
             for pair in a.chunks(2) {
                 let key = String::from_utf8_lossy(&strval(&pair[0])).into_owned();
@@ -510,8 +576,10 @@ pub(crate) fn func(name: &str) -> Option<Func> {
             let Value::Dict(map) = &a[0] else { return Ok(Value::text("")) };
             Ok(map.borrow().get(&key_of(&a[1])).cloned().unwrap_or_else(|| Value::text("")))
         }),
-        "set" => f(&[Dict, Str, Any], None, |_, a| {
+        "set" => f(&[Dict, Str, Any], None, |c, a| {
             let Value::Dict(map) = &a[0] else { return Err("assignment to entry in nil map".into()) };
+            c.check_nesting(&a[2..])?;
+            c.depth(&a[2], Some(map))?;
             map.borrow_mut().insert(key_of(&a[1]), a[2].clone());
             Ok(a[0].clone())
         }),

@@ -131,14 +131,21 @@ fn float(f: f64) -> String {
     format!("{f}")
 }
 
+pub(crate) enum DecodeError {
+    /// Not JSON (Go's `fromJson` gives nil, `mustFromJson` an error).
+    Syntax(String),
+    /// Nested deeper than the renderer allows (Go would accept it): always an error here.
+    TooDeep,
+}
+
 /// `json.Unmarshal` into `interface{}`: objects are `map[string]interface{}`, numbers `float64`.
-pub(crate) fn decode(input: &[u8]) -> Result<Value, String> {
-    let mut p = Decoder { b: input, i: 0 };
+pub(crate) fn decode(input: &[u8], max_depth: usize) -> Result<Value, DecodeError> {
+    let mut p = Decoder { b: input, i: 0, max_depth, too_deep: false };
     p.ws();
-    let v = p.value(0)?;
+    let v = p.value(0).map_err(|e| if p.too_deep { DecodeError::TooDeep } else { DecodeError::Syntax(e) })?;
     p.ws();
     if p.i != p.b.len() {
-        return Err("invalid character after top-level value".into());
+        return Err(DecodeError::Syntax("invalid character after top-level value".into()));
     }
     Ok(v)
 }
@@ -146,6 +153,8 @@ pub(crate) fn decode(input: &[u8]) -> Result<Value, String> {
 struct Decoder<'a> {
     b: &'a [u8],
     i: usize,
+    max_depth: usize,
+    too_deep: bool,
 }
 
 impl Decoder<'_> {
@@ -165,7 +174,8 @@ impl Decoder<'_> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, String> {
-        if depth > 1000 {
+        if depth >= self.max_depth {
+            self.too_deep = true;
             return Err("exceeded max depth".into());
         }
         let Some(&c) = self.b.get(self.i) else {

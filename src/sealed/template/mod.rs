@@ -75,7 +75,8 @@ pub struct Limits {
     pub max_output_bytes: usize,
     /// Evaluation steps (actions, commands, loop iterations) before the render is stopped.
     pub max_steps: u64,
-    /// Deepest nesting of control structures, parentheses and `template` calls.
+    /// Deepest nesting of control structures, parentheses, `template` calls, and of lists and
+    /// dicts built by the template (`list`, `dict`, `set`, `fromJson`).
     pub max_depth: usize,
 }
 
@@ -146,6 +147,6 @@ pub fn render_named(
     if template.len() > limits.max_template_bytes {
         return Err(at(0, ErrorKind::Limit("template too large")));
     }
-    let tree = parse::parse(key, template, limits.max_depth).map_err(|(offset, kind)| at(offset, kind))?;
-    exec::execute(&tree, key, data, limits).map_err(|(offset, kind)| at(offset, kind))
+    let tree = parse::parse(template, limits.max_depth).map_err(|(offset, kind)| at(offset, kind))?;
+    exec::execute(&tree, data, limits).map_err(|(offset, kind)| at(offset, kind))
 }

@@ -463,10 +463,9 @@ fn parse_number(text: &str, pos: usize) -> PResult<Number> {
 
 // ---- parser ----------------------------------------------------------------------------------
 
-struct Parser<'a> {
+struct Parser {
     toks: Vec<Token>,
     i: usize,
-    name: &'a str,
     defines: BTreeMap<String, Vec<Node>>,
     vars: Vec<String>,
     range_depth: usize,
@@ -482,12 +481,11 @@ enum Stop {
     Eof,
 }
 
-pub(crate) fn parse(name: &str, src: &str, max_depth: usize) -> PResult<Tree> {
+pub(crate) fn parse(src: &str, max_depth: usize) -> PResult<Tree> {
     let toks = lex(src)?;
     let mut p = Parser {
         toks,
         i: 0,
-        name,
         defines: BTreeMap::new(),
         vars: vec!["$".into()],
         range_depth: 0,
@@ -504,7 +502,7 @@ pub(crate) fn parse(name: &str, src: &str, max_depth: usize) -> PResult<Tree> {
     Ok(Tree { root, defines: p.defines })
 }
 
-impl Parser<'_> {
+impl Parser {
     fn peek(&self) -> Option<&Token> {
         self.toks.get(self.i)
     }
@@ -696,7 +694,6 @@ impl Parser<'_> {
             }
             self.add_define(name.clone(), list, pos)?;
         }
-        let _ = self.name;
         Ok(Node::Template { name, pipe, pos })
     }
 
@@ -843,10 +840,6 @@ impl Parser<'_> {
         if matches!(arg, Arg::Dot | Arg::Nil | Arg::Bool(_) | Arg::Str(_) | Arg::Num(_) | Arg::Ident(_))
             && let Some(Token { tok: Tok::Field(_), space_before: false, pos }) = self.peek()
         {
-            if matches!(arg, Arg::Dot) {
-                // `..x` is not valid Go either.
-                return Err(syntax(*pos, "unexpected . after term"));
-            }
             return Err(syntax(*pos, "unexpected . after term"));
         }
         Ok(arg)
