@@ -63,15 +63,16 @@ impl Ctx {
                 return Err(FnError::Limit("values nested too deeply"));
             }
         }
+        for a in args {
+            if let Value::Dict(d) = a {
+                d.nested.set(true);
+            }
+        }
         Ok(())
     }
 
     /// The nesting depth of `v`; with `target`, an error when `v` contains that dict (a cycle).
-    fn depth(
-        &self,
-        v: &Value,
-        target: Option<&Rc<std::cell::RefCell<BTreeMap<String, Value>>>>,
-    ) -> Result<usize, FnError> {
+    fn depth(&self, v: &Value, target: Option<&Rc<super::value::DictCell>>) -> Result<usize, FnError> {
         let spend = |n: usize| {
             let left = self.work.get().checked_sub(n as u64).ok_or(FnError::Limit("too many evaluation steps"))?;
             self.work.set(left);
@@ -578,8 +579,11 @@ pub(crate) fn func(name: &str) -> Option<Func> {
         }),
         "set" => f(&[Dict, Str, Any], None, |c, a| {
             let Value::Dict(map) = &a[0] else { return Err("assignment to entry in nil map".into()) };
-            c.check_nesting(&a[2..])?;
+            if matches!(a[2], Value::List(_) | Value::Dict(_) | Value::StrMap(_)) && map.nested.get() {
+                return Err("sealops cannot set a list or dict into a dict that is itself inside a list or dict".into());
+            }
             c.depth(&a[2], Some(map))?;
+            c.check_nesting(&a[2..])?;
             map.borrow_mut().insert(key_of(&a[1]), a[2].clone());
             Ok(a[0].clone())
         }),

@@ -202,6 +202,9 @@ impl Decoder<'_> {
                     }
                     self.ws();
                     let v = self.value(depth + 1)?;
+                    if let Value::Dict(d) = &v {
+                        d.nested.set(true);
+                    }
                     map.insert(key, v);
                     self.ws();
                     if self.eat(b",") {
@@ -222,7 +225,11 @@ impl Decoder<'_> {
                 }
                 loop {
                     self.ws();
-                    items.push(self.value(depth + 1)?);
+                    let v = self.value(depth + 1)?;
+                    if let Value::Dict(d) = &v {
+                        d.nested.set(true);
+                    }
+                    items.push(v);
                     self.ws();
                     if self.eat(b",") {
                         continue;

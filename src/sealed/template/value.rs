@@ -1,7 +1,7 @@
 //! Template values: the subset of Go's dynamic types that templates over a `map[string]string`
 //! and Sprig can produce.
 
-use std::cell::RefCell;
+use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -18,6 +18,24 @@ pub(crate) fn str_from(text: &str) -> Str {
     new_str(text.as_bytes().to_vec())
 }
 
+/// A `map[string]interface{}`, shared and mutable like a Go map.
+pub(crate) struct DictCell {
+    map: RefCell<BTreeMap<String, Value>>,
+    /// Set once the dict is inside a list or dict. `set` then refuses to hang containers below
+    /// it, which would deepen its (unknown) ancestors past the nesting limit.
+    pub nested: Cell<bool>,
+}
+
+impl DictCell {
+    pub(crate) fn borrow(&self) -> Ref<'_, BTreeMap<String, Value>> {
+        self.map.borrow()
+    }
+
+    pub(crate) fn borrow_mut(&self) -> RefMut<'_, BTreeMap<String, Value>> {
+        self.map.borrow_mut()
+    }
+}
+
 #[derive(Clone)]
 pub(crate) enum Value {
     /// Go's invalid value / nil interface: a missing map key, `nil`, a function's nil result.
@@ -32,7 +50,7 @@ pub(crate) enum Value {
     /// `[]interface{}` or `[]string`.
     List(Rc<Vec<Value>>),
     /// `map[string]interface{}`: mutable in place (`set`, `unset`), as Go maps are references.
-    Dict(Rc<RefCell<BTreeMap<String, Value>>>),
+    Dict(Rc<DictCell>),
     /// `map[string]string`: the dot, and Sprig's `split`.
     StrMap(Rc<BTreeMap<String, Str>>),
 }
@@ -47,7 +65,7 @@ impl Value {
     }
 
     pub(crate) fn new_dict(map: BTreeMap<String, Value>) -> Self {
-        Value::Dict(Rc::new(RefCell::new(map)))
+        Value::Dict(Rc::new(DictCell { map: RefCell::new(map), nested: Cell::new(false) }))
     }
 
     /// The Go type name, for error messages (never the value).
