@@ -67,8 +67,14 @@ pub enum DocumentError {
     /// `no key could decrypt secret (password, username)`.
     #[error("{object}: {message}")]
     Unseal { object: String, message: String },
-    #[error("{object}: spec.template.data (Go templates) is not supported yet")]
-    TemplateData { object: String },
+    /// A `spec.template.data` entry failed to render (the message names the key, line and
+    /// column, never a value).
+    #[error("{object}: spec.template.data: {source}")]
+    Template {
+        object: String,
+        #[source]
+        source: super::template::TemplateError,
+    },
     #[error("{object}: the deprecated spec.data (v1 format) is not supported yet")]
     LegacyData { object: String },
     #[error("{object}: {source}")]
@@ -89,7 +95,7 @@ impl DocumentError {
             Self::Missing { .. } => "missing",
             Self::Invalid { .. } => "invalid",
             Self::Unseal { .. } => "unseal",
-            Self::TemplateData { .. } => "template_data",
+            Self::Template { .. } => "template",
             Self::LegacyData { .. } => "legacy_data",
             Self::Seal { .. } => "seal",
         }
@@ -356,14 +362,21 @@ impl SealedSecret {
 
     /// The Secret the controller would create: template metadata, type and immutability, name
     /// and namespace forced to this object's, and the decrypted items. Owner references are the
-    /// controller's business and are not added here. A template with `data` (Go templates) is
-    /// refused rather than silently rendered wrong.
+    /// controller's business and are not added here. `spec.template.data` entries are Go
+    /// templates over the decrypted items (docs/formats/sealed-secrets-templates.md); each one
+    /// sets (or overrides) the item of its name, as the controller does.
     pub fn unseal(&self, keys: &[&PrivateKey]) -> Result<Secret, DocumentError> {
         let template = self.spec.template.clone().unwrap_or_default();
+        let mut data = self.unseal_items(keys)?;
         if !template.data.is_empty() {
-            return Err(DocumentError::TemplateData { object: self.object_name() });
+            // Every template sees the same items: the decrypted ones, not earlier renderings.
+            let items: super::template::TemplateData = data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            for (key, text) in &template.data {
+                let rendered = super::template::render_named(key, text, &items, super::template::Limits::default())
+                    .map_err(|source| DocumentError::Template { object: self.object_name(), source })?;
+                data.insert(key.clone(), rendered);
+            }
         }
-        let data = self.unseal_items(keys)?;
         let mut metadata = template.metadata;
         metadata.name.clone_from(&self.metadata.name);
         metadata.namespace.clone_from(&self.metadata.namespace);

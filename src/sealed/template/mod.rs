@@ -90,7 +90,7 @@ impl Default for Limits {
 ///
 /// The message has Go's shape (`template: KEY:LINE:COL: ...`) but never contains a value: only
 /// the template's own text, function names and Go type names.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("template: {key}:{line}:{col}: {kind}")]
 pub struct TemplateError {
     /// The `spec.template.data` key, as named by the caller ([`TemplateError::with_key`]).
