@@ -1,0 +1,32 @@
+//! The sealed-secrets ciphertext decoder (`sealed::scheme::hybrid_decrypt`) on arbitrary bytes.
+//!
+//! Key: key-b of `tests/data/sealed-secrets-upstream` (public test material). Invariants:
+//! * decrypting arbitrary bytes returns an error or a value; it never panics;
+//! * the input, sealed to key-b under a label taken from its first bytes, opens again to itself
+//!   under that label, and not under another one.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use sealops::crypto::rsa::PrivateKey;
+use sealops::sealed::scheme::{hybrid_decrypt, hybrid_encrypt};
+
+fn key() -> &'static PrivateKey {
+    static KEY: OnceLock<PrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        PrivateKey::from_pem(include_bytes!("../../data/sealed-secrets-upstream/keys/key-b/tls.key")).expect("key-b")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let label_len = data.first().map_or(0, |&b| usize::from(b % 16)).min(data.len().saturating_sub(1));
+    let (label, body) = data.get(1..).unwrap_or_default().split_at(label_len.min(data.len().saturating_sub(1)));
+    let _ = hybrid_decrypt([key()], data, label);
+    let sealed = hybrid_encrypt(key().public_key(), body, label).expect("sealing to a 4096-bit key");
+    let opened = hybrid_decrypt([key()], &sealed, label).expect("what was sealed opens");
+    assert_eq!(opened.expose(), body, "round trip changed the value");
+    let mut other = label.to_vec();
+    other.push(b'x');
+    assert!(hybrid_decrypt([key()], &sealed, &other).is_err(), "opened under another label");
+});
