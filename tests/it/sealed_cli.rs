@@ -6,7 +6,7 @@
 //! expired) are made with openssl or Python's `cryptography`, never by sealops.
 #![cfg(unix)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::Value;
 
-use crate::support::{Run, Sandbox, data, run_with_stdin};
+use crate::support::{Run, Sandbox, data, kubesealpy_python, run_with_stdin};
 
 const VECTORS: &str = "sealed-secrets-upstream";
 const SCOPES: [&str; 3] = ["strict", "namespace-wide", "cluster-wide"];
@@ -392,7 +392,7 @@ fn bad_input_is_refused_clearly() {
 
 #[test]
 fn an_expired_certificate_is_refused() {
-    let Some(py) = python() else { return };
+    let Some(py) = kubesealpy_python() else { return };
     let sb = Sandbox::new();
     let crt = sb.path("expired.crt");
     let script = r#"
@@ -585,38 +585,6 @@ fn parse(path: &Path) -> Value {
 // kubesealpy on the other side, through the CLI.
 // ---------------------------------------------------------------------------------------------
 
-fn python() -> Option<&'static Path> {
-    static PY: OnceLock<Option<PathBuf>> = OnceLock::new();
-    PY.get_or_init(|| {
-        let required = std::env::var("SEALOPS_REQUIRE_INTEROP").is_ok_and(|v| v == "1");
-        if let Some(explicit) = std::env::var_os("SEALOPS_KUBESEALPY_PYTHON").filter(|v| !v.is_empty()) {
-            let p = PathBuf::from(explicit);
-            assert!(has_kubesealpy(&p), "SEALOPS_KUBESEALPY_PYTHON={}: cannot import kubesealpy", p.display());
-            return Some(p);
-        }
-        let mut candidates = vec![
-            PathBuf::from("/opt/sopsvenv/bin/python"),
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/interop-venv/bin/python"),
-        ];
-        if let Some(path) = std::env::var_os("PATH") {
-            candidates.extend(std::env::split_paths(&path).map(|d| d.join("python3")));
-        }
-        match candidates.into_iter().find(|c| c.is_file() && has_kubesealpy(c)) {
-            Some(p) => Some(p),
-            None if required => panic!("SEALOPS_REQUIRE_INTEROP=1 but no Python with kubesealpy was found"),
-            None => {
-                eprintln!("skipping: no Python with kubesealpy (set SEALOPS_KUBESEALPY_PYTHON)");
-                None
-            }
-        }
-    })
-    .as_deref()
-}
-
-fn has_kubesealpy(python: &Path) -> bool {
-    Command::new(python).args(["-c", "import kubesealpy"]).env_clear().output().is_ok_and(|o| o.status.success())
-}
-
 fn py(python: &Path, script: &str, args: &[&str]) -> String {
     let out = Command::new(python).arg("-c").arg(script).args(args).env_clear().output().expect("python");
     assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -625,7 +593,7 @@ fn py(python: &Path, script: &str, args: &[&str]) -> String {
 
 #[test]
 fn kubesealpy_opens_what_the_cli_seals_and_the_cli_opens_what_kubesealpy_seals() {
-    let Some(python) = python() else { return };
+    let Some(python) = kubesealpy_python() else { return };
     let sb = Sandbox::new();
     const UNSEAL: &str = r#"
 import sys, json

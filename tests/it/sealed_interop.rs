@@ -11,7 +11,7 @@
 #![cfg(unix)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -23,40 +23,7 @@ use sealops::crypto::rsa::PrivateKey;
 use sealops::sealed::keys::SealingKey;
 use sealops::sealed::{Scope, SealedSecret, Secret};
 
-use crate::support::data;
-
-fn python() -> Option<&'static Path> {
-    static PY: OnceLock<Option<PathBuf>> = OnceLock::new();
-    PY.get_or_init(|| {
-        let required = std::env::var("SEALOPS_REQUIRE_INTEROP").is_ok_and(|v| v == "1");
-        if let Some(explicit) = std::env::var_os("SEALOPS_KUBESEALPY_PYTHON").filter(|v| !v.is_empty()) {
-            let p = PathBuf::from(explicit);
-            // An explicit choice that does not work is a configuration error, never a skip.
-            assert!(has_kubesealpy(&p), "SEALOPS_KUBESEALPY_PYTHON={}: cannot import kubesealpy", p.display());
-            return Some(p);
-        }
-        let mut candidates = vec![
-            PathBuf::from("/opt/sopsvenv/bin/python"),
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/interop-venv/bin/python"),
-        ];
-        if let Some(path) = std::env::var_os("PATH") {
-            candidates.extend(std::env::split_paths(&path).map(|d| d.join("python3")));
-        }
-        match candidates.into_iter().find(|c| c.is_file() && has_kubesealpy(c)) {
-            Some(p) => Some(p),
-            None if required => panic!("SEALOPS_REQUIRE_INTEROP=1 but no Python with kubesealpy was found"),
-            None => {
-                eprintln!("skipping: no Python with kubesealpy (set SEALOPS_KUBESEALPY_PYTHON)");
-                None
-            }
-        }
-    })
-    .as_deref()
-}
-
-fn has_kubesealpy(python: &Path) -> bool {
-    Command::new(python).args(["-c", "import kubesealpy"]).env_clear().output().is_ok_and(|o| o.status.success())
-}
+use crate::support::{data, kubesealpy_python};
 
 /// Runs a Python snippet with `args`; returns stdout, or stderr on failure.
 fn run(python: &Path, script: &str, args: &[&str]) -> Result<String, String> {
@@ -114,7 +81,7 @@ proptest! {
 
     #[test]
     fn sealops_seals_kubesealpy_unseals(data in items()) {
-        let Some(py) = python() else { return Ok(()) };
+        let Some(py) = kubesealpy_python() else { return Ok(()) };
         let tmp = tempfile::tempdir().unwrap();
         for scope in SCOPES {
         let mut secret = Secret::default();
@@ -145,7 +112,7 @@ proptest! {
 
     #[test]
     fn kubesealpy_seals_sealops_unseals(data in items()) {
-        let Some(py) = python() else { return Ok(()) };
+        let Some(py) = kubesealpy_python() else { return Ok(()) };
         let tmp = tempfile::tempdir().unwrap();
         let input = tmp.path().join("data.json");
         let b64: BTreeMap<&String, String> = data.iter().map(|(k, v)| (k, B64.encode(v))).collect();
@@ -176,7 +143,7 @@ fn data_path(rel: &str) -> String {
 /// it opens with the key.
 #[test]
 fn kubesealpy_seals_to_a_certificate_sealops_made() {
-    let Some(py) = python() else { return };
+    let Some(py) = kubesealpy_python() else { return };
     let key = PrivateKey::generate(2048).unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let cert = key.self_signed_certificate("", now - 60, 10 * 365 * 86_400).unwrap();

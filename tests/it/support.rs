@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use sealops::crypto::Keyring;
 
@@ -284,4 +285,41 @@ pub fn tamper(text: &str, marker: &str) -> String {
     let at = text.find(marker).unwrap_or_else(|| panic!("{marker} not in the file")) + marker.len();
     let new = if text.as_bytes()[at] == b'A' { 'B' } else { 'A' };
     format!("{}{new}{}", &text[..at], &text[at + 1..])
+}
+
+/// A Python that can `import kubesealpy`: `$SEALOPS_KUBESEALPY_PYTHON`, then
+/// `/opt/sopsvenv/bin/python`, then `target/interop-venv/bin/python`, then `python3` on `PATH`.
+/// `None` (the test skips) when there is none, unless `SEALOPS_REQUIRE_INTEROP=1` (CI): then it
+/// panics.
+pub fn kubesealpy_python() -> Option<&'static Path> {
+    static PY: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PY.get_or_init(|| {
+        let required = std::env::var("SEALOPS_REQUIRE_INTEROP").is_ok_and(|v| v == "1");
+        if let Some(explicit) = std::env::var_os("SEALOPS_KUBESEALPY_PYTHON").filter(|v| !v.is_empty()) {
+            let p = PathBuf::from(explicit);
+            // An explicit choice that does not work is a configuration error, never a skip.
+            assert!(has_kubesealpy(&p), "SEALOPS_KUBESEALPY_PYTHON={}: cannot import kubesealpy", p.display());
+            return Some(p);
+        }
+        let mut candidates = vec![
+            PathBuf::from("/opt/sopsvenv/bin/python"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/interop-venv/bin/python"),
+        ];
+        if let Some(path) = std::env::var_os("PATH") {
+            candidates.extend(std::env::split_paths(&path).map(|d| d.join("python3")));
+        }
+        match candidates.into_iter().find(|c| c.is_file() && has_kubesealpy(c)) {
+            Some(p) => Some(p),
+            None if required => panic!("SEALOPS_REQUIRE_INTEROP=1 but no Python with kubesealpy was found"),
+            None => {
+                eprintln!("skipping: no Python with kubesealpy (set SEALOPS_KUBESEALPY_PYTHON)");
+                None
+            }
+        }
+    })
+    .as_deref()
+}
+
+fn has_kubesealpy(python: &Path) -> bool {
+    Command::new(python).args(["-c", "import kubesealpy"]).env_clear().output().is_ok_and(|o| o.status.success())
 }
