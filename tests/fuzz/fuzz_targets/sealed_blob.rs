@@ -6,22 +6,14 @@
 //!   under that label, and not under another one.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
-use sealops::crypto::rsa::PrivateKey;
 use sealops::sealed::scheme::{hybrid_decrypt, hybrid_encrypt};
-
-fn key() -> &'static PrivateKey {
-    static KEY: OnceLock<PrivateKey> = OnceLock::new();
-    KEY.get_or_init(|| {
-        PrivateKey::from_pem(include_bytes!("../../data/sealed-secrets-upstream/keys/key-b/tls.key")).expect("key-b")
-    })
-}
+use sealops_fuzz::sealing_key as key;
 
 fuzz_target!(|data: &[u8]| {
-    let label_len = data.first().map_or(0, |&b| usize::from(b % 16)).min(data.len().saturating_sub(1));
-    let (label, body) = data.get(1..).unwrap_or_default().split_at(label_len.min(data.len().saturating_sub(1)));
+    let rest = data.get(1..).unwrap_or_default();
+    let label_len = data.first().map_or(0, |&b| usize::from(b % 16)).min(rest.len());
+    let (label, body) = rest.split_at(label_len);
     let _ = hybrid_decrypt([key()], data, label);
     let sealed = hybrid_encrypt(key().public_key(), body, label).expect("sealing to a 4096-bit key");
     let opened = hybrid_decrypt([key()], &sealed, label).expect("what was sealed opens");

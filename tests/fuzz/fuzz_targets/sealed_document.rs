@@ -7,18 +7,9 @@
 //! * a Secret that parses seals to key-b, and the SealedSecret unseals to the same items.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
-use sealops::crypto::rsa::PrivateKey;
 use sealops::sealed::{SealedSecret, Secret};
-
-fn key() -> &'static PrivateKey {
-    static KEY: OnceLock<PrivateKey> = OnceLock::new();
-    KEY.get_or_init(|| {
-        PrivateKey::from_pem(include_bytes!("../../data/sealed-secrets-upstream/keys/key-b/tls.key")).expect("key-b")
-    })
-}
+use sealops_fuzz::sealing_key as key;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(doc) = SealedSecret::parse(data, "fuzz input") {

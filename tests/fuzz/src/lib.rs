@@ -550,3 +550,15 @@ pub fn scalar_text(s: &Scalar) -> String {
 pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(bytes)
 }
+
+/// Key-b of `tests/data/sealed-secrets-upstream` (public test material), parsed once: the key
+/// the sealed targets seal to and open with.
+pub fn sealing_key() -> &'static sealops::crypto::rsa::PrivateKey {
+    static KEY: std::sync::OnceLock<sealops::crypto::rsa::PrivateKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        sealops::crypto::rsa::PrivateKey::from_pem(include_bytes!(
+            "../../data/sealed-secrets-upstream/keys/key-b/tls.key"
+        ))
+        .expect("key-b")
+    })
+}
