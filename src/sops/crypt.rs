@@ -380,17 +380,19 @@ pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
             return Ok(());
         }
         let aad = &aads[job.aad.clone()];
+        let failed = |source: ValueError| CryptError::Decrypt { path: aad.to_owned(), source };
+        let open = |text: &mut SecretBytes| cipher.decrypt_in_place(text, aad).map_err(failed);
+        // A value whose envelope says another type than `str` is parsed back into that type.
+        let typed =
+            |kind, text: &mut SecretBytes| scalar::from_plaintext(kind, text.take()).map_err(|e| failed(e.into()));
         match &mut job.leaf {
             Leaf::Value(value) => {
                 let Scalar::Str(text) = &mut **value else {
                     return Err(CryptError::NotEncrypted { path: aad.to_owned(), kind: value.type_name() });
                 };
-                let kind = cipher
-                    .decrypt_in_place(text, aad)
-                    .map_err(|source| CryptError::Decrypt { path: aad.to_owned(), source })?;
+                let kind = open(text)?;
                 if kind != "str" {
-                    **value = scalar::from_plaintext(kind, text.take())
-                        .map_err(|e| CryptError::Decrypt { path: aad.to_owned(), source: e.into() })?;
+                    **value = typed(kind, text)?;
                 }
             }
             Leaf::Item(element) => {
@@ -398,15 +400,11 @@ pub fn decrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
                     let kind = item_scalar(element).map_or("list", Scalar::type_name);
                     return Err(CryptError::NotEncrypted { path: aad.to_owned(), kind });
                 };
-                let kind = cipher
-                    .decrypt_in_place(text, aad)
-                    .map_err(|source| CryptError::Decrypt { path: aad.to_owned(), source })?;
+                let kind = open(text)?;
                 if kind == "comment" {
                     **element = Element::Comment(Comment { text: text.take(), inline: false });
                 } else if kind != "str" {
-                    let value = scalar::from_plaintext(kind, text.take())
-                        .map_err(|e| CryptError::Decrypt { path: aad.to_owned(), source: e.into() })?;
-                    **element = Element::Value(Value::Scalar(value));
+                    **element = Element::Value(Value::Scalar(typed(kind, text)?));
                 }
             }
             Leaf::Comment(comment) => {
