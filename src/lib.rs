@@ -3,10 +3,14 @@
 //! * [`crypto`]: the shared core (secret containers, AES-GCM, age, Shamir, keyrings).
 //! * [`sops`]: the SOPS file format, byte-compatible with getsops/sops for age recipients.
 //! * [`sealed`]: the sealed-secrets scheme, wire-compatible with Bitnami's kubeseal and controller.
+//! * [`manifest`]: Kubernetes objects as data (stream parse/emit with limits, identity, ordering).
+//! * [`build`]: the native kustomize engine and Flux's build semantics.
 //!
 //! Layering and the decisions behind it are described in `docs/architecture.md`.
 #![forbid(unsafe_code)]
 
+pub mod build;
 pub mod crypto;
+pub mod manifest;
 pub mod sealed;
 pub mod sops;
