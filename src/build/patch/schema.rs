@@ -1,0 +1,1 @@
+//! Merge keys and patch strategies of the builtin Kubernetes types.
