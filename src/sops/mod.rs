@@ -15,6 +15,7 @@ pub mod identities;
 pub mod ini;
 pub mod json;
 pub mod metadata;
+pub mod objects;
 pub mod ops;
 pub mod path;
 pub mod rules;
