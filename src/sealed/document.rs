@@ -75,8 +75,6 @@ pub enum DocumentError {
         #[source]
         source: super::template::TemplateError,
     },
-    #[error("{object}: the deprecated spec.data (v1 format) is not supported yet")]
-    LegacyData { object: String },
     #[error("{object}: {source}")]
     Seal {
         object: String,
@@ -96,7 +94,6 @@ impl DocumentError {
             Self::Invalid { .. } => "invalid",
             Self::Unseal { .. } => "unseal",
             Self::Template { .. } => "template",
-            Self::LegacyData { .. } => "legacy_data",
             Self::Seal { .. } => "seal",
         }
     }
@@ -333,7 +330,7 @@ impl SealedSecret {
                         .into(),
                 });
             }
-            return Err(DocumentError::LegacyData { object });
+            return Ok(self.unseal_legacy(keys)?.data);
         }
         let label = self.label();
         let open = |b64: &String| {
@@ -383,6 +380,9 @@ impl SealedSecret {
     /// templates over the decrypted items (docs/formats/sealed-secrets-templates.md); each one
     /// sets (or overrides) the item of its name, as the controller does.
     pub fn unseal(&self, keys: &[&PrivateKey]) -> Result<Secret, DocumentError> {
+        if self.spec.data.is_some() && self.spec.encrypted_data.is_empty() {
+            return self.unseal_legacy(keys);
+        }
         let template = self.spec.template.clone().unwrap_or_default();
         let mut data = self.unseal_items(keys)?;
         if !template.data.is_empty() {
@@ -398,6 +398,27 @@ impl SealedSecret {
         metadata.name.clone_from(&self.metadata.name);
         metadata.namespace.clone_from(&self.metadata.namespace);
         Ok(Secret { metadata, type_: template.type_, immutable: template.immutable, data })
+    }
+
+    /// The deprecated v1 format (`shared/specs/sealed-secrets.md` §1.6): `spec.data` is one
+    /// hybrid-encrypted blob holding a whole `v1` Secret as JSON, under the same scope label.
+    /// The template is ignored on this path; name and namespace are forced to this object's, as
+    /// upstream's controller does. (Upstream accepts it unless `--accept-deprecated-v1-data=false`;
+    /// the daemon applies that switch before calling this.)
+    fn unseal_legacy(&self, keys: &[&PrivateKey]) -> Result<Secret, DocumentError> {
+        let object = self.object_name();
+        let b64 = self.spec.data.as_deref().unwrap_or_default();
+        let blob = decode_b64(b64).map_err(|message| DocumentError::Invalid {
+            object: object.clone(),
+            field: "spec.data".into(),
+            message,
+        })?;
+        let plain = scheme::hybrid_decrypt(keys.iter().copied(), &blob, &self.label())
+            .map_err(|e| DocumentError::Unseal { object: object.clone(), message: format!("{e} (spec.data)") })?;
+        let mut secret = Secret::parse(plain.expose(), &format!("{object} spec.data"))?;
+        secret.metadata.name.clone_from(&self.metadata.name);
+        secret.metadata.namespace.clone_from(&self.metadata.namespace);
+        Ok(secret)
     }
 
     /// JSON as kubeseal prints it: two-space indent and a trailing newline.
@@ -541,5 +562,51 @@ mod tests {
         assert_eq!(doc.scope(), Scope::Strict);
         assert_eq!(doc.label(), b"b/a");
         assert!(doc.metadata.extra.contains_key("creationTimestamp"));
+    }
+
+    /// A v1 object as upstream's `NewSealedSecretV1` made them: the whole Secret as JSON, sealed
+    /// as one blob under the scope label, base64 in `spec.data`.
+    fn legacy(key: &PrivateKey, secret_json: &str, name: &str, namespace: &str) -> SealedSecret {
+        let label = format!("{namespace}/{name}");
+        let blob = scheme::hybrid_encrypt(key.public_key(), secret_json.as_bytes(), label.as_bytes()).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(blob);
+        let text = format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  encryptedData: {{}}\n  template:\n    type: ignored/on-this-path\n  data: {b64}\n"
+        );
+        SealedSecret::parse(text.as_bytes(), "legacy.yaml").unwrap()
+    }
+
+    #[test]
+    fn legacy_v1_data_unseals_with_name_and_namespace_forced() {
+        let key = PrivateKey::generate(2048).unwrap();
+        let json = r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"other","namespace":"elsewhere","labels":{"app":"db"}},"type":"kubernetes.io/basic-auth","data":{"password":"aHVudGVyMg=="},"stringData":{"username":"admin"}}"#;
+        let doc = legacy(&key, json, "db", "prod");
+        let secret = doc.unseal(&[&key]).unwrap();
+        assert_eq!(secret.metadata.name.as_deref(), Some("db"));
+        assert_eq!(secret.metadata.namespace.as_deref(), Some("prod"));
+        assert_eq!(secret.metadata.labels.get("app").map(String::as_str), Some("db"));
+        assert_eq!(secret.type_.as_deref(), Some("kubernetes.io/basic-auth"));
+        assert_eq!(secret.data["password"].expose(), b"hunter2");
+        assert_eq!(secret.data["username"].expose(), b"admin");
+        assert_eq!(doc.unseal_items(&[&key]).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn legacy_v1_data_is_bound_to_its_label_and_exclusive() {
+        let key = PrivateKey::generate(2048).unwrap();
+        let json = r#"{"kind":"Secret","data":{"k":"dg=="}}"#;
+        let mut moved = legacy(&key, json, "db", "prod");
+        moved.metadata.namespace = Some("staging".into());
+        let e = moved.unseal(&[&key]).err().expect("wrong label must fail");
+        assert_eq!(e.kind(), "unseal");
+        assert!(e.to_string().contains("spec.data"), "{e}");
+        let mut both = legacy(&key, json, "db", "prod");
+        both.spec.encrypted_data.insert("k".into(), "AAAA".into());
+        let e = both.unseal(&[&key]).err().expect("both fields");
+        assert!(
+            e.to_string()
+                .contains("cannot use the field 'encryptedData' and the deprecated field 'data' at the same time"),
+            "{e}"
+        );
     }
 }
