@@ -8,6 +8,7 @@
 
 pub mod document;
 pub mod keys;
+pub mod reconcile;
 pub mod scheme;
 pub mod template;
 
