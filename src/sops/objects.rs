@@ -37,7 +37,7 @@ pub enum ObjectError {
         name: String,
         what: String,
         #[source]
-        source: OpError,
+        source: Box<OpError>,
     },
     #[error("decryption failed for '{gvk}/{name}': the decrypted document is not a JSON object: {message}")]
     NotAnObject { gvk: String, name: String, message: String },
@@ -172,7 +172,7 @@ fn decrypt_error(object: &Map<String, Value>, what: String, source: OpError) -> 
         namespace: meta_str(object, "namespace"),
         name: meta_str(object, "name"),
         what,
-        source,
+        source: Box::new(source),
     }
 }
 
