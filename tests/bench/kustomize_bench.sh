@@ -200,7 +200,9 @@ fi
 echo
 echo "kubectl: ${kubectl} (${kubectl_note}; kustomize ${kustomize_version:-unknown})"
 [[ $kubectl_only -eq 1 ]] || echo "sealops: ${sealops}"
-echo "input:   ${apps} apps, ${objects} objects per overlay; hyperfine medians (kubectl ${kubectl_runs} runs, sealops ${sealops_runs} runs after 2 warm-up), peak RSS median of ${rss_runs} runs"
+runs="kubectl ${kubectl_runs} runs"
+[[ $kubectl_only -eq 1 ]] || runs+=", sealops ${sealops_runs} runs after 2 warm-up"
+echo "input:   ${apps} apps, ${objects} objects per overlay; hyperfine medians (${runs}), peak RSS median of ${rss_runs} runs"
 echo "cores:   $(nproc), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "json:    ${out_dir}/kustomize-*.json"
 echo
