@@ -164,8 +164,11 @@ impl Kustomization {
             None => Map::new(),
             Some(Value::Object(map)) => map,
             Some(_) => {
-                return Err(KustomizationError::Invalid { file: file.to_owned(), message: "expected a mapping".to_owned() }
-                    .into());
+                return Err(KustomizationError::Invalid {
+                    file: file.to_owned(),
+                    message: "expected a mapping".to_owned(),
+                }
+                .into());
             }
         };
         Ok(Self::from_map(file, &map)?)
@@ -215,7 +218,9 @@ impl Kustomization {
                 "configMapGenerator" => k.config_map_generator = f.list(value)?,
                 "secretGenerator" => k.secret_generator = f.list(value)?,
                 "generatorOptions" => k.generator_options = f.get(value)?,
-                "sortOptions" => k.sort_options = f.get::<Option<SortOptions>>(value)?.map(|s| f.sort(s)).transpose()?,
+                "sortOptions" => {
+                    k.sort_options = f.get::<Option<SortOptions>>(value)?.map(|s| f.sort(s)).transpose()?
+                }
                 "buildMetadata" => k.build_metadata = f.build_metadata(value)?,
                 _ => {
                     return Err(KustomizationError::Field {
@@ -252,7 +257,10 @@ impl Kustomization {
         }
         if !anything {
             // kustomize's CheckEmpty.
-            return Err(KustomizationError::Invalid { file: file.to_owned(), message: "kustomization is empty".to_owned() });
+            return Err(KustomizationError::Invalid {
+                file: file.to_owned(),
+                message: "kustomization is empty".to_owned(),
+            });
         }
         k.validate(file)?;
         Ok(k)
@@ -266,7 +274,9 @@ impl Kustomization {
         };
         for (i, p) in self.patches.iter().enumerate() {
             match (&p.path, &p.patch) {
-                (Some(_), Some(_)) => return Err(err(format!("patches[{i}]"), "patch and path can't be set at the same time")),
+                (Some(_), Some(_)) => {
+                    return Err(err(format!("patches[{i}]"), "patch and path can't be set at the same time"));
+                }
                 (None, None) => return Err(err(format!("patches[{i}]"), "must specify one of patch and path")),
                 _ => {}
             }
@@ -285,7 +295,10 @@ impl Kustomization {
         }
         for (key, _) in &self.common_labels {
             if self.labels.iter().any(|l| l.pairs.contains_key(key)) {
-                return Err(err("commonLabels".to_owned(), &format!("label name '{key}' exists in both commonLabels and labels")));
+                return Err(err(
+                    "commonLabels".to_owned(),
+                    &format!("label name '{key}' exists in both commonLabels and labels"),
+                ));
             }
         }
         Ok(())
@@ -444,7 +457,9 @@ buildMetadata: [originAnnotations, managedByLabel]
 
     #[test]
     fn unsupported_fields_are_errors_naming_field_and_file() {
-        for field in ["helmCharts", "replacements", "vars", "generators", "transformers", "validators", "crds", "configurations"] {
+        for field in
+            ["helmCharts", "replacements", "vars", "generators", "transformers", "validators", "crds", "configurations"]
+        {
             let err = parse(&format!("resources: [a.yaml]\n{field}: [x]\n")).unwrap_err();
             assert!(err.starts_with(&format!("k/kustomization.yaml: {field}: not supported")), "{err}");
         }
@@ -456,7 +471,10 @@ buildMetadata: [originAnnotations, managedByLabel]
 
     #[test]
     fn unknown_fields_and_bad_entries_name_their_place() {
-        assert_eq!(parse("resources: [a]\nresource: [b]\n").unwrap_err(), "k/kustomization.yaml: resource: unknown field");
+        assert_eq!(
+            parse("resources: [a]\nresource: [b]\n").unwrap_err(),
+            "k/kustomization.yaml: resource: unknown field"
+        );
         let err = parse("images:\n- name: a\n- name: b\n  newTagg: x\n").unwrap_err();
         assert!(err.starts_with("k/kustomization.yaml: images[1]: unknown field `newTagg`"), "{err}");
         let err = parse("resources: a.yaml\n").unwrap_err();
@@ -467,7 +485,10 @@ buildMetadata: [originAnnotations, managedByLabel]
 
     #[test]
     fn kind_and_api_version_are_checked() {
-        assert_eq!(parse("kind: Component\napiVersion: kustomize.config.k8s.io/v1alpha1\nresources: [a]\n").unwrap().kind, Kind::Component);
+        assert_eq!(
+            parse("kind: Component\napiVersion: kustomize.config.k8s.io/v1alpha1\nresources: [a]\n").unwrap().kind,
+            Kind::Component
+        );
         assert!(parse("kind: Component\napiVersion: kustomize.config.k8s.io/v1beta1\nresources: [a]\n").is_err());
         assert!(parse("kind: Other\nresources: [a]\n").is_err());
     }
@@ -475,7 +496,9 @@ buildMetadata: [originAnnotations, managedByLabel]
     #[test]
     fn empty_kustomization_is_an_error_like_kustomize() {
         // `kubectl kustomize` fails with "kustomization.yaml is empty" here.
-        assert!(parse("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n").unwrap_err().contains("empty"));
+        assert!(
+            parse("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n").unwrap_err().contains("empty")
+        );
         assert!(parse("").is_err());
         assert!(parse("namespace: _placeholder\n").is_ok());
     }
@@ -483,7 +506,9 @@ buildMetadata: [originAnnotations, managedByLabel]
     #[test]
     fn sort_options_are_validated() {
         let k = parse("resources: [a]\nsortOptions: {order: legacy}\n").unwrap();
-        assert!(matches!(k.sort_options, Some(SortOrder::Legacy { ref order_first, .. }) if order_first[0] == "Namespace"));
+        assert!(
+            matches!(k.sort_options, Some(SortOrder::Legacy { ref order_first, .. }) if order_first[0] == "Namespace")
+        );
         assert!(parse("resources: [a]\nsortOptions: {order: random}\n").is_err());
         assert!(parse("resources: [a]\nsortOptions: {order: fifo, legacySortOptions: {orderFirst: [A]}}\n").is_err());
         let k = parse("resources: [a]\nsortOptions: {order: legacy, legacySortOptions: {orderFirst: [A]}}\n").unwrap();

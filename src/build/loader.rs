@@ -230,14 +230,17 @@ impl Loader {
                     .map_err(|e| LoadError::Io { path: self.display(&path), message: io_message(&e) })?;
                 if !canonical.starts_with(&self.root) {
                     let shown = self.display(&path);
-                    return Err(LoadError::OutsideRoot { file: shown.clone(), field: "kustomization".to_owned(), target: shown });
+                    return Err(LoadError::OutsideRoot {
+                        file: shown.clone(),
+                        field: "kustomization".to_owned(),
+                        target: shown,
+                    });
                 }
                 Ok(Some(canonical))
             }
-            _ => Err(LoadError::Io {
-                path: self.display(dir),
-                message: "found multiple kustomization files".to_owned(),
-            }),
+            _ => {
+                Err(LoadError::Io { path: self.display(dir), message: "found multiple kustomization files".to_owned() })
+            }
         }
     }
 }
@@ -347,7 +350,10 @@ mod tests {
         {
             std::os::unix::fs::symlink(t.path().join("outside.yaml"), l.root().join("app/link.yaml")).unwrap();
             let err = l.file(&app, "link.yaml", origin()).unwrap_err();
-            assert_eq!(err.to_string(), "app/kustomization.yaml: resources[0]: 'link.yaml' is not in or below the build root");
+            assert_eq!(
+                err.to_string(),
+                "app/kustomization.yaml: resources[0]: 'link.yaml' is not in or below the build root"
+            );
             std::os::unix::fs::symlink(t.path(), l.root().join("app/up")).unwrap();
             assert!(l.resource(&app, "up", origin()).is_err());
         }
@@ -364,7 +370,8 @@ mod tests {
             "github.com/org/repo/base?ref=main",
             "git@github.com:org/repo.git",
         ] {
-            let err = l.resource(&app, target, Origin { file: "kustomization.yaml", field: "resources[2]" }).err().unwrap();
+            let err =
+                l.resource(&app, target, Origin { file: "kustomization.yaml", field: "resources[2]" }).err().unwrap();
             assert_eq!(err.kind(), "remote-not-supported");
             assert_eq!(
                 err.to_string(),

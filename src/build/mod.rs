@@ -42,7 +42,9 @@ pub enum BuildError {
     #[error("{file}: {field}: may not add resource with an already registered id: {id}")]
     Conflict { file: String, field: String, id: String },
     /// Recursion through kustomization directories that comes back to itself.
-    #[error("{file}: {field}: cycle detected: '{target}' contains or is a kustomization already being built ('{previous}')")]
+    #[error(
+        "{file}: {field}: cycle detected: '{target}' contains or is a kustomization already being built ('{previous}')"
+    )]
     Cycle { file: String, field: String, target: String, previous: String },
     #[error("{file}: {field}: {message}")]
     Render { file: String, field: String, message: String },

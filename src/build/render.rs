@@ -54,18 +54,27 @@ pub fn render(root: &Path, dir: &Path, options: &RenderOptions) -> Result<Vec<Re
             message: "a Component cannot be built on its own; list it under components:".to_owned(),
         });
     }
-    let mut build = Build { loader: &loader, stack: vec![dir.clone()], origins: kust.build_metadata.origin_annotations };
+    let mut build =
+        Build { loader: &loader, stack: vec![dir.clone()], origins: kust.build_metadata.origin_annotations };
     let mut resources = build.accumulate(&dir, &kust, &kfile, "", Vec::new())?;
 
     // The steps kustomize runs once, after the recursion (`makeCustomizedResMap`).
-    hash::apply_suffixes(&mut resources)?;
-    nameref::fix(&mut resources)?;
+    // Both only have work when a generator asked for a hash or an object was renamed; a
+    // build of plain resources skips them.
+    if resources.iter().any(|r| r.meta.needs_hash) {
+        hash::apply_suffixes(&mut resources)?;
+    }
+    if resources.iter().any(|r| !r.meta.previous_ids.is_empty()) {
+        nameref::fix(&mut resources)?;
+    }
     resources.retain(|r| annotation(r, LOCAL_CONFIG).is_none_or(|v| v == "false"));
 
     // `Kustomizer.Run`: only the top-level kustomization's sortOptions count.
     match &kust.sort_options {
         Some(SortOrder::Fifo) => {}
-        Some(SortOrder::Legacy { order_first, order_last }) => order::sort_legacy(&mut resources, order_first, order_last),
+        Some(SortOrder::Legacy { order_first, order_last }) => {
+            order::sort_legacy(&mut resources, order_first, order_last)
+        }
         None => order::sort_default(&mut resources),
     }
     if kust.build_metadata.managed_by_label {
@@ -121,7 +130,8 @@ impl Build<'_> {
                     append_all(&mut acc, objects, kfile, &field)?;
                 }
                 Entry::Dir(path) => {
-                    let child = self.child(dir, &path, kfile, &field, target, Kind::Kustomization, origin, Vec::new())?;
+                    let child =
+                        self.child(dir, &path, kfile, &field, target, Kind::Kustomization, origin, Vec::new())?;
                     append_all(&mut acc, child, kfile, &field)?;
                 }
             }
@@ -205,7 +215,8 @@ impl Build<'_> {
 
     fn mark_generated(&self, r: &mut Resource, origin: &str, kfile: &str, by: &str) {
         if self.origins {
-            let name = Path::new(kfile).file_name().map_or_else(|| kfile.to_owned(), |n| n.to_string_lossy().into_owned());
+            let name =
+                Path::new(kfile).file_name().map_or_else(|| kfile.to_owned(), |n| n.to_string_lossy().into_owned());
             r.meta.origin_path = Some(join_display(origin, &name));
             r.meta.generated_by = Some(by.to_owned());
         }
@@ -214,7 +225,13 @@ impl Build<'_> {
     /// kustomize's `configureBuiltinTransformers` order (v5.5): patchesStrategicMerge,
     /// patches, namespace, namePrefix/nameSuffix, labels (then commonLabels),
     /// commonAnnotations, patchesJson6902, replicas, images.
-    fn transform(&self, dir: &Path, kust: &Kustomization, kfile: &str, acc: &mut Vec<Resource>) -> Result<(), BuildError> {
+    fn transform(
+        &self,
+        dir: &Path,
+        kust: &Kustomization,
+        kfile: &str,
+        acc: &mut Vec<Resource>,
+    ) -> Result<(), BuildError> {
         for (i, entry) in kust.patches_strategic_merge.iter().enumerate() {
             let field = format!("patchesStrategicMerge[{i}]");
             if Kustomization::is_inline_patch(entry) {
@@ -231,7 +248,10 @@ impl Build<'_> {
                 (None, Some(text)) => (format!("{kfile}: {field}"), text.clone()),
                 (None, None) => continue,
             };
-            patch::apply(acc, &PatchInput { source: &source, text: &text, target: p.target.as_ref(), options: &p.options })?;
+            patch::apply(
+                acc,
+                &PatchInput { source: &source, text: &text, target: p.target.as_ref(), options: &p.options },
+            )?;
         }
         if let Some(ns) = &kust.namespace {
             transform::namespace::apply(acc, ns)?;
@@ -416,10 +436,13 @@ mod tests {
             Resource::new(v.as_object().cloned().unwrap_or_default())
         };
         let mut acc = vec![mk(None)];
-        let err = append_all(&mut acc, vec![mk(Some("default"))], "k.yaml", "resources[1]").err().map(|e| e.to_string());
+        let err =
+            append_all(&mut acc, vec![mk(Some("default"))], "k.yaml", "resources[1]").err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("k.yaml: resources[1]: may not add resource with an already registered id: ConfigMap.v1.[noGrp]/a.default")
+            Some(
+                "k.yaml: resources[1]: may not add resource with an already registered id: ConfigMap.v1.[noGrp]/a.default"
+            )
         );
         assert!(append_all(&mut acc, vec![mk(Some("other"))], "k.yaml", "resources[1]").is_ok());
     }
@@ -435,7 +458,9 @@ mod tests {
         };
         assert_eq!(
             origin_annotation(&meta).as_deref(),
-            Some("configuredIn: kustomization.yaml\nconfiguredBy:\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n")
+            Some(
+                "configuredIn: kustomization.yaml\nconfiguredBy:\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n"
+            )
         );
     }
 }

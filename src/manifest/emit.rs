@@ -410,8 +410,10 @@ mod tests {
     #[test]
     fn numbers_print_like_go() {
         // From `kubectl kustomize`: 1.50 → 1.5, 1e3 → 1000, 1.0e-7 → 1e-07, 1.0e+25 → 1e+25.
-        assert_eq!(emit(json!({"a": 1.5, "b": 1000.0, "c": 1.0e-7, "d": 1.0e25, "e": 0.1, "f": 493})),
-            "a: 1.5\nb: 1000\nc: 1e-07\nd: 1e+25\ne: 0.1\nf: 493\n");
+        assert_eq!(
+            emit(json!({"a": 1.5, "b": 1000.0, "c": 1.0e-7, "d": 1.0e25, "e": 0.1, "f": 493})),
+            "a: 1.5\nb: 1000\nc: 1e-07\nd: 1e+25\ne: 0.1\nf: 493\n"
+        );
         assert_eq!(emit(json!({"a": 12345678901234567890u64})), "a: 12345678901234567890\n");
     }
 

@@ -167,14 +167,16 @@ mod tests {
 
     #[test]
     fn unranked_kinds_sort_by_group_then_version_then_kind() {
-        let mut rs = vec![res("z.io/v1", "A", None, "a"), res("batch/v1", "Job", None, "j"), res("v1", "Pod", None, "p")];
+        let mut rs =
+            vec![res("z.io/v1", "A", None, "a"), res("batch/v1", "Job", None, "j"), res("v1", "Pod", None, "p")];
         sort_default(&mut rs);
         assert_eq!(names(&rs), ["Job/j", "A/a", "Pod/p"]);
     }
 
     #[test]
     fn custom_order_first_and_last() {
-        let mut rs = vec![res("v1", "ConfigMap", None, "c"), res("v1", "Service", None, "s"), res("v1", "Pod", None, "p")];
+        let mut rs =
+            vec![res("v1", "ConfigMap", None, "c"), res("v1", "Service", None, "s"), res("v1", "Pod", None, "p")];
         sort_legacy(&mut rs, &["Service".to_owned()], &["ConfigMap".to_owned()]);
         assert_eq!(names(&rs), ["Service/s", "Pod/p", "ConfigMap/c"]);
     }

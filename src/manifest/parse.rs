@@ -5,7 +5,7 @@
 //! v5.5): only `true`/`false` are booleans (`yes`, `on` stay strings), `0755` is octal.
 
 use serde_json::{Map, Value};
-use serde_saphyr::{AliasLimits, Budget, DuplicateKeyPolicy, Options};
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 
 /// Flux's limit for one manifest file (`maxEncryptedFileSize`, flux.md §2.6), also kustomize's
 /// order of magnitude for a sane manifest.
@@ -39,7 +39,7 @@ impl ParseError {
     pub fn kind(&self) -> &'static str {
         match self {
             ParseError::TooLarge { .. } => "file-too-large",
-            ParseError::NotUtf8 | ParseError::Yaml { .. } | ParseError::YamlNoLine { .. } => "invalid-yaml",
+            ParseError::NotUtf8 { .. } | ParseError::Yaml { .. } | ParseError::YamlNoLine { .. } => "invalid-yaml",
             ParseError::NotObject { .. } => "invalid-object",
         }
     }
@@ -55,11 +55,9 @@ fn options() -> Options {
     budget.max_nodes = 4_000_000;
     budget.max_events = 8_000_000;
     budget.max_documents = 100_000;
-    let mut alias_limits = AliasLimits::default();
-    alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
     let mut options = Options::default();
     options.budget = Some(budget);
-    options.alias_limits = alias_limits;
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
     // kustomize's YAML library (yaml.v3, YAML 1.2 booleans) and its octal integers.
     options.strict_booleans = true;
     options.legacy_octal_numbers = true;
@@ -94,7 +92,10 @@ pub fn parse_single(file: &str, bytes: &[u8]) -> Result<Option<Value>, ParseErro
     match docs.len() {
         0 => Ok(None),
         1 => Ok(docs.pop()),
-        n => Err(ParseError::YamlNoLine { file: file.to_owned(), message: format!("expected one YAML document, found {n}") }),
+        n => Err(ParseError::YamlNoLine {
+            file: file.to_owned(),
+            message: format!("expected one YAML document, found {n}"),
+        }),
     }
 }
 
