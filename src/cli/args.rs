@@ -85,6 +85,8 @@ pub enum Command {
     Keys(super::sealkeys::KeysArgs),
     /// Re-encrypt every SealedSecret under a directory to a new certificate, offline.
     Reseal(super::reseal::ResealArgs),
+    /// Render a kustomization directory as `kubectl kustomize` does (native engine).
+    Build(super::build::BuildArgs),
 }
 
 /// `--input-type`, `--output-type`, `--filename-override`.

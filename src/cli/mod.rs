@@ -2,6 +2,7 @@
 //! prints, and (with `main`) the only one that uses `anyhow`.
 
 mod args;
+mod build;
 mod decrypt;
 mod edit;
 mod encrypt;
@@ -79,6 +80,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seal(a) => seal::run(*a),
         Command::Keys(a) => sealkeys::run(a),
         Command::Reseal(a) => reseal::run(a),
+        Command::Build(a) => build::run(a),
     }
 }
 

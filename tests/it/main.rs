@@ -1,6 +1,7 @@
 //! Integration tests: one binary, modules by topic.
 
 mod bad_input;
+mod build_core;
 mod cli;
 mod kustomize_conformance;
 mod log_canary;
