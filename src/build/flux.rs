@@ -256,7 +256,9 @@ fn selector_map(selector: &Selector) -> Map<String, Value> {
     ];
     fields
         .into_iter()
-        .filter_map(|(key, value)| value.as_ref().filter(|v| !v.is_empty()).map(|v| (key.to_owned(), Value::String(v.clone()))))
+        .filter_map(|(key, value)| {
+            value.as_ref().filter(|v| !v.is_empty()).map(|v| (key.to_owned(), Value::String(v.clone())))
+        })
         .collect()
 }
 

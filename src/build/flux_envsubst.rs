@@ -465,7 +465,8 @@ impl Parser {
                 break;
             }
             let next = self.chars.get(self.pos + 1).copied();
-            let escaped = escapes && ((c == '$' && next == Some('$')) || (c == '\\' && matches!(next, Some('/' | '\\'))));
+            let escaped =
+                escapes && ((c == '$' && next == Some('$')) || (c == '\\' && matches!(next, Some('/' | '\\'))));
             if escaped {
                 text.push(next.unwrap_or(c));
                 self.pos += 2;
@@ -567,7 +568,10 @@ mod tests {
         // Go's `path.Match`: `*` never crosses a `/`, unlike bash.
         assert_eq!(ok("${PATH#*/}|${PATH##*/}"), "usr/local/bin.tar.gz|usr/local/bin.tar.gz");
         assert_eq!(ok("${PATH%.*}|${PATH%%.*}"), "/usr/local/bin.tar|/usr/local/bin");
-        assert_eq!(ok("${NAME/o/0}|${PATH//\\//_}|${NAME/#W/w}|${NAME/%d/D}"), "W0rld|_usr_local_bin.tar.gz|world|WorlD");
+        assert_eq!(
+            ok("${NAME/o/0}|${PATH//\\//_}|${NAME/#W/w}|${NAME/%d/D}"),
+            "W0rld|_usr_local_bin.tar.gz|world|WorlD"
+        );
         assert_eq!(ok("${UNSET:-fallback}|${UNSET:=x}|${UNSET=y}|${EMPTY:-e}"), "fallback|x|y|e");
         assert_eq!(ok("${UNSET:-${NAME}}"), "World");
         assert_eq!(ok("${UNI^^}|${#UNI}"), "ÜNÏ|5");

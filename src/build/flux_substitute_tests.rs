@@ -79,9 +79,8 @@ fn non_strict_mode_uses_empty_values() {
 
 #[test]
 fn the_opt_out_needs_the_exact_value() {
-    let object = |meta: Value| {
-        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"k": "${A}"}})
-    };
+    let object =
+        |meta: Value| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"k": "${A}"}});
     let v = vars(&[("A", "1")]);
     for meta in [
         json!({"name": "a", "annotations": {DISABLE_KEY: "disabled"}}),
@@ -158,8 +157,12 @@ fn substitute_arguments_and_files() {
     assert!(parse_substitute_arg("bad-name=x").is_err());
 
     let mut v = Vars::new();
-    vars_from_file("cm.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  A: \"1\"\n  B: |\n    two\n    lines\n", &mut v)
-        .expect("configmap");
+    vars_from_file(
+        "cm.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  A: \"1\"\n  B: |\n    two\n    lines\n",
+        &mut v,
+    )
+    .expect("configmap");
     assert_eq!(v.get("A").map(|s| s.as_str()), Some("1"));
     assert_eq!(v.get("B").map(|s| s.as_str()), Some("twolines"), "newlines are removed, as Flux does");
     vars_from_file(

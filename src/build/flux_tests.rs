@@ -77,7 +77,11 @@ fn an_existing_file_is_overlaid() {
         name_suffix: Some("-s".into()),
         patches: vec![FluxPatch {
             patch: "- op: add\n  path: /x\n  value: 1\n".into(),
-            target: Some(Selector { kind: Some("Deployment".into()), label_selector: Some("app=x".into()), ..Selector::default() }),
+            target: Some(Selector {
+                kind: Some("Deployment".into()),
+                label_selector: Some("app=x".into()),
+                ..Selector::default()
+            }),
         }],
         images: vec![
             ImageSpec { name: "nginx".into(), new_tag: Some("2.0".into()), ..ImageSpec::default() },
@@ -126,7 +130,9 @@ fn remote_or_absolute_components_and_escapes_are_refused() {
         let overlay = FluxOverlay { components: vec![component.into()], ..FluxOverlay::default() };
         let err = kustomization_for(tmp.path(), Path::new("app"), &overlay).err().map(|e| e.to_string());
         assert!(
-            err.as_deref().unwrap_or_default().ends_with(&format!("component path '{component}' must be local and relative")),
+            err.as_deref()
+                .unwrap_or_default()
+                .ends_with(&format!("component path '{component}' must be local and relative")),
             "{err:?}"
         );
     }
@@ -137,7 +143,12 @@ fn remote_or_absolute_components_and_escapes_are_refused() {
 #[test]
 fn common_metadata_overrides_every_object() {
     let mut resources = vec![
-        Resource::new(json!({"kind": "A", "metadata": {"name": "a", "labels": {"team": "old", "keep": "1"}}}).as_object().cloned().unwrap_or_default()),
+        Resource::new(
+            json!({"kind": "A", "metadata": {"name": "a", "labels": {"team": "old", "keep": "1"}}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        ),
         Resource::new(json!({"kind": "B", "metadata": {"name": "b"}}).as_object().cloned().unwrap_or_default()),
     ];
     let overlay = FluxOverlay {

@@ -143,10 +143,8 @@ pub fn secret(
     let mut object = base_object("Secret", &name, args.namespace.as_deref());
     let secret_type = args.type_.as_deref().filter(|t| !t.is_empty()).unwrap_or("Opaque");
     object.insert("type".into(), Value::String(secret_type.to_owned()));
-    let data: Map<String, Value> = pairs
-        .iter()
-        .map(|pair| (pair.key.clone(), Value::String(kustomize_base64(&pair.value))))
-        .collect();
+    let data: Map<String, Value> =
+        pairs.iter().map(|pair| (pair.key.clone(), Value::String(kustomize_base64(&pair.value)))).collect();
     // A Secret always gets `data`, even `data: {}` (it enters the hash).
     object.insert("data".into(), Value::Object(data));
     finish(object, args, global, "SecretGenerator", &label)
@@ -156,7 +154,10 @@ fn name_of(args: &GeneratorArgs, field: &str) -> Result<(String, String), Genera
     match args.name.as_deref() {
         Some(name) if !name.is_empty() => Ok((name.to_owned(), format!("{field} '{name}'"))),
         // Kustomize says "a configmap must have a name" for both kinds.
-        _ => Err(GeneratorError::Invalid { generator: field.to_owned(), message: "name: a generator must have a name".into() }),
+        _ => Err(GeneratorError::Invalid {
+            generator: field.to_owned(),
+            message: "name: a generator must have a name".into(),
+        }),
     }
 }
 
@@ -252,8 +253,7 @@ fn parse_env_file(content: &[u8], pairs: &mut Vec<Pair>) -> Result<(), String> {
     }
     for (number, raw) in lines.into_iter().enumerate() {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let mut line =
-            std::str::from_utf8(raw).map_err(|_| format!("line {}: not valid UTF-8", number + 1))?;
+        let mut line = std::str::from_utf8(raw).map_err(|_| format!("line {}: not valid UTF-8", number + 1))?;
         if number == 0 {
             line = line.strip_prefix('\u{feff}').unwrap_or(line);
         }

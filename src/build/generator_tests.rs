@@ -255,7 +255,10 @@ fn t3_env_files_bom_bare_key_and_quotes() {
 
 #[test]
 fn t3_files_text_and_binary() {
-    let r = generate_plain("ConfigMap", json!({"name": "files", "files": ["greet.txt", "other=uni2.txt", "bin.dat=bin2.dat"]}));
+    let r = generate_plain(
+        "ConfigMap",
+        json!({"name": "files", "files": ["greet.txt", "other=uni2.txt", "bin.dat=bin2.dat"]}),
+    );
     assert_eq!(r.name(), "files-h5tcdk699m");
     assert_eq!(data(&r, "binaryData"), json!({"bin.dat": "AAH//iBiaW5hcnk="}));
     assert_eq!(data(&r, "data"), json!({"greet.txt": "hello\nworld\n", "other": "ünïcödé ✓ <&>\n"}));
@@ -384,10 +387,7 @@ fn behavior_errors() {
     let mut level = Vec::new();
     let merge = config_map(&args(json!({"name": "m", "behavior": "merge"})), None, &files).expect("m");
     let err = add(&mut level, merge).err().map(|e| e.to_string());
-    assert_eq!(
-        err.as_deref(),
-        Some("ConfigMap/m: behavior: merge: no ConfigMap named 'm' in the namespace to merge")
-    );
+    assert_eq!(err.as_deref(), Some("ConfigMap/m: behavior: merge: no ConfigMap named 'm' in the namespace to merge"));
     add(&mut level, config_map(&args(json!({"name": "c"})), None, &files).expect("c")).expect("first");
     let again = config_map(&args(json!({"name": "c"})), None, &files).expect("c");
     let err = add(&mut level, again).err().map(|e| e.to_string());

@@ -31,10 +31,7 @@ pub fn apply_suffixes(resources: &mut [Resource]) -> Result<(), GeneratorError> 
         })?;
         let old_id = resource.id();
         let new_name = format!("{}-{suffix}", old_id.name);
-        let metadata = resource
-            .object
-            .entry("metadata")
-            .or_insert_with(|| Value::Object(Map::new()));
+        let metadata = resource.object.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
         let Value::Object(metadata) = metadata else {
             return Err(GeneratorError::Invalid {
                 generator: format!("{}/{}", old_id.kind, old_id.name),
@@ -212,24 +209,12 @@ mod tests {
     fn kustomize_hasher_vectors() {
         assert_eq!(hash(json!({"apiVersion": "v1", "kind": "ConfigMap"})), "6ct58987ht");
         assert_eq!(hash(json!({"kind": "ConfigMap", "data": {"one": ""}})), "9g67k2htb6");
-        assert_eq!(
-            hash(json!({"kind": "ConfigMap", "data": {"two": 2, "one": "", "three": 3}})),
-            "7757f9kkct"
-        );
+        assert_eq!(hash(json!({"kind": "ConfigMap", "data": {"two": 2, "one": "", "three": 3}})), "7757f9kkct");
         assert_eq!(hash(json!({"kind": "ConfigMap", "binaryData": {"one": ""}})), "6mtk2m274t");
-        assert_eq!(
-            hash(json!({"kind": "ConfigMap", "binaryData": {"two": 2, "one": "", "three": 3}})),
-            "9th7kc28dg"
-        );
-        assert_eq!(
-            hash(json!({"kind": "ConfigMap", "data": {"one": ""}, "binaryData": {"two": ""}})),
-            "698h7c7t9m"
-        );
+        assert_eq!(hash(json!({"kind": "ConfigMap", "binaryData": {"two": 2, "one": "", "three": 3}})), "9th7kc28dg");
+        assert_eq!(hash(json!({"kind": "ConfigMap", "data": {"one": ""}, "binaryData": {"two": ""}})), "698h7c7t9m");
         assert_eq!(hash(json!({"kind": "Secret", "type": "my-type"})), "5gmgkf8578");
-        assert_eq!(
-            hash(json!({"kind": "Secret", "type": "my-type", "data": {"one": ""}})),
-            "74bd68bm66"
-        );
+        assert_eq!(hash(json!({"kind": "Secret", "type": "my-type", "data": {"one": ""}})), "74bd68bm66");
         assert_eq!(
             hash(json!({"kind": "Secret", "type": "my-type", "data": {"two": 2, "one": "", "three": 3}})),
             "4gf75c7476"

@@ -148,7 +148,11 @@ fn substitute_map(
     Ok(out)
 }
 
-fn substitute_value(value: Value, lookup: &dyn Fn(&str) -> Option<String>, path: &mut Vec<String>) -> Result<Value, Failure> {
+fn substitute_value(
+    value: Value,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    path: &mut Vec<String>,
+) -> Result<Value, Failure> {
     match value {
         Value::String(text) if text.contains('$') => {
             let expanded = expand(&text, lookup, path)?;
@@ -200,7 +204,8 @@ fn plain_style(s: &str) -> bool {
     // libyaml's printable set (tab and line breaks are not plain; 4-byte characters are
     // escaped by go-yaml v2).
     s.chars().all(|c| {
-        matches!(c, '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}') && c != '\u{feff}'
+        matches!(c, '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+            && c != '\u{feff}'
             && c != '\u{2028}'
             && c != '\u{2029}'
     })
@@ -292,7 +297,11 @@ fn read_double_quoted(text: &str) -> Result<String, String> {
     while let Some((i, c)) = chars.next() {
         match c {
             '"' => {
-                return if inner[i + 1..].trim().is_empty() { Ok(out) } else { Err(bad("has text after its closing quote")) };
+                return if inner[i + 1..].trim().is_empty() {
+                    Ok(out)
+                } else {
+                    Err(bad("has text after its closing quote"))
+                };
             }
             '\\' => {
                 let Some((_, e)) = chars.next() else { break };
@@ -444,8 +453,9 @@ fn yaml_date(s: &str) -> Option<String> {
     }
     let (m, d): (u32, u32) = (month.parse().ok()?, day.parse().ok()?);
     let y: i32 = year.parse().ok()?;
-    let date = time::Date::from_calendar_date(y, time::Month::try_from(u8::try_from(m).ok()?).ok()?, u8::try_from(d).ok()?)
-        .ok()?;
+    let date =
+        time::Date::from_calendar_date(y, time::Month::try_from(u8::try_from(m).ok()?).ok()?, u8::try_from(d).ok()?)
+            .ok()?;
     Some(format!("{:04}-{:02}-{:02}T00:00:00Z", date.year(), u8::from(date.month()), date.day()))
 }
 
@@ -507,7 +517,10 @@ pub fn vars_from_file(path: &str, content: &[u8], vars: &mut Vars) -> Result<(),
                     return Err(err(format!("line {}: not KEY=VALUE", number + 1)));
                 };
                 if !valid_name(key) {
-                    return Err(err(format!("line {}: '{key}' var name is invalid, must match '{NAME_RULE}'", number + 1)));
+                    return Err(err(format!(
+                        "line {}: '{key}' var name is invalid, must match '{NAME_RULE}'",
+                        number + 1
+                    )));
                 }
                 vars.insert(key.to_owned(), Zeroizing::new(value.to_owned()));
             }
