@@ -11,8 +11,10 @@ use super::io::{self, Output};
 
 #[derive(Args)]
 pub struct BuildArgs {
-    /// The kustomization directory to build.
-    pub dir: PathBuf,
+    /// The kustomization directories to build. Several are built in parallel on all cores and
+    /// printed in the order given, one stream after the other (separated by `---`).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
     /// Write the output to this file instead of standard output.
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
@@ -24,6 +26,8 @@ pub struct BuildArgs {
     /// say (default: the Git work tree holding DIR, or the filesystem root outside Git).
     #[arg(long)]
     pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub post: super::build_post::PostBuildArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -35,14 +39,11 @@ pub enum Restrictor {
 }
 
 pub fn run(a: BuildArgs) -> Result<()> {
-    if !a.dir.is_dir() {
-        bail!(Exit::new(Code::CouldNotReadInputFile, format!("{}: not a directory", a.dir.display())));
+    for dir in &a.dirs {
+        if !dir.is_dir() {
+            bail!(Exit::new(Code::CouldNotReadInputFile, format!("{}: not a directory", dir.display())));
+        }
     }
-    let dir = std::fs::canonicalize(&a.dir).with_context(|| format!("{}", a.dir.display()))?;
-    let root = match &a.root {
-        Some(root) => root.clone(),
-        None => default_root(&dir),
-    };
     let options = RenderOptions {
         load_restrictor: match a.load_restrictor {
             Restrictor::RootOnly => LoadRestrictor::RootOnly,
@@ -50,13 +51,64 @@ pub fn run(a: BuildArgs) -> Result<()> {
         },
         top: None,
     };
-    let resources = render(&root, &dir, &options).map_err(|e| Exit::new(Code::Generic, e.to_string()))?;
-    let text = sealops::manifest::to_yaml_stream(resources.iter().map(|r| &r.object));
+    // Identities are looked up (and a passphrase asked for) once, before the parallel part.
+    let keyring = if a.post.decrypt { Some(super::keys::keyring()?) } else { None };
+    let post = super::build_post::PostBuild::new(&a.post, keyring)?;
+    let build_one = |dir: &PathBuf| -> Result<String> {
+        let dir = std::fs::canonicalize(dir).with_context(|| format!("{}", dir.display()))?;
+        let root = match &a.root {
+            Some(root) => root.clone(),
+            None => default_root(&dir),
+        };
+        let mut resources = render(&root, &dir, &options).map_err(|e| Exit::new(Code::Generic, e.to_string()))?;
+        post.run(&mut resources)?;
+        Ok(sealops::manifest::to_yaml_stream(resources.iter().map(|r| &r.object)))
+    };
+    let texts = in_parallel(&a.dirs, build_one)?;
+    let mut text = String::new();
+    for (i, part) in texts.iter().enumerate() {
+        if i > 0 && !part.is_empty() {
+            text.push_str("---\n");
+        }
+        text.push_str(part);
+    }
     let output = match a.output {
         Some(path) => Output::File(path),
         None => Output::Stdout,
     };
     io::write_output(&output, text.as_bytes())
+}
+
+/// Builds every directory, spreading them over the cores; results keep the input order and the
+/// first failure (in input order) is the error.
+fn in_parallel<T: Send>(dirs: &[PathBuf], f: impl Fn(&PathBuf) -> Result<T> + Sync) -> Result<Vec<T>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(dirs.len()).max(1);
+    if threads == 1 {
+        return dirs.iter().map(&f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<T>>> = (0..dirs.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(dir) = dirs.get(i) else { break };
+                        done.push((i, f(dir)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (i, result) in worker.join().unwrap_or_else(|p| std::panic::resume_unwind(p)) {
+                results[i] = Some(result);
+            }
+        }
+    });
+    results.into_iter().map(|r| r.expect("every index is taken by one worker")).collect()
 }
 
 /// The nearest ancestor of `dir` with a `.git` entry (a repository's work tree), else `/`:

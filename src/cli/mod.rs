@@ -3,6 +3,7 @@
 
 mod args;
 mod build;
+mod build_post;
 mod decrypt;
 mod edit;
 mod encrypt;
