@@ -262,7 +262,7 @@ spec:
     containers:
     - name: x
       image: nginx
-    - name: y
+    - name: "y"
 ---
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
