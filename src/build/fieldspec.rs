@@ -176,34 +176,10 @@ pub fn walk(
             }
             Ok(())
         }
-        Value::Object(map) => {
-            if step.field.is_empty() {
-                return Err(WalkError::EmptyField);
-            }
-            // Kustomize creates nothing for `[]` fields or when the transformer has no leaf kind.
-            let make = match create {
-                Some(leaf) if !step.sequence => Some(if rest.is_empty() { leaf } else { Leaf::Map }),
-                _ => None,
-            };
-            let child = match (map.get_mut(&step.field).is_some(), make) {
-                (true, _) => map.get_mut(&step.field),
-                (false, None) => None,
-                (false, Some(leaf)) => {
-                    map.insert(step.field.clone(), empty(leaf));
-                    map.get_mut(&step.field)
-                }
-            };
-            let Some(child) = child else {
-                return Ok(());
-            };
-            // An explicit `null` becomes the created kind, as kustomize retags a null node.
-            if child.is_null() {
-                if let Some(leaf) = make {
-                    *child = empty(leaf);
-                }
-            }
-            walk(child, rest, create, set)
-        }
+        Value::Object(map) => match descend(map, step, rest.is_empty(), create)? {
+            Some(child) => walk(child, rest, create, set),
+            None => Ok(()),
+        },
         _ => Err(WalkError::NotContainer(step.field.clone())),
     }
 }
@@ -213,6 +189,41 @@ fn empty(leaf: Leaf) -> Value {
         Leaf::Scalar => Value::Null,
         Leaf::Map => Value::Object(Map::new()),
     }
+}
+
+/// One step into a map: the child at `step`, created (or a `null` retyped, as kustomize
+/// retags a null node) when the transformer creates and the step has no `[]`.
+fn descend<'m>(
+    map: &'m mut Map<String, Value>,
+    step: &Step,
+    last: bool,
+    create: Option<Leaf>,
+) -> Result<Option<&'m mut Value>, WalkError> {
+    if step.field.is_empty() {
+        return Err(WalkError::EmptyField);
+    }
+    let make = match create {
+        Some(leaf) if !step.sequence => Some(if last { leaf } else { Leaf::Map }),
+        _ => None,
+    };
+    if !map.contains_key(&step.field) {
+        match make {
+            Some(leaf) => {
+                map.insert(step.field.clone(), empty(leaf));
+            }
+            None => return Ok(None),
+        }
+    }
+    let child = map.get_mut(&step.field);
+    if let Some(child) = child {
+        if child.is_null()
+            && let Some(leaf) = make
+        {
+            *child = empty(leaf);
+        }
+        return Ok(Some(child));
+    }
+    Ok(None)
 }
 
 /// Applies one field spec to an object: GVK filter on the object's current type, then the
@@ -231,32 +242,10 @@ pub fn apply_spec(
     let Some((first, rest)) = steps.split_first() else {
         return Ok(());
     };
-    // The object itself is a map: start the walk on its field directly so the root need not
-    // be wrapped in a `Value`.
-    if first.field.is_empty() {
-        return Err(WalkError::EmptyField);
+    match descend(object, first, rest.is_empty(), create)? {
+        Some(child) => walk(child, rest, create, set),
+        None => Ok(()),
     }
-    let make = match create {
-        Some(leaf) if !first.sequence => Some(if rest.is_empty() { leaf } else { Leaf::Map }),
-        _ => None,
-    };
-    if !object.contains_key(&first.field) {
-        match make {
-            Some(leaf) => {
-                object.insert(first.field.clone(), empty(leaf));
-            }
-            None => return Ok(()),
-        }
-    }
-    let Some(child) = object.get_mut(&first.field) else {
-        return Ok(());
-    };
-    if child.is_null() {
-        if let Some(leaf) = make {
-            *child = empty(leaf);
-        }
-    }
-    walk(child, rest, create, set)
 }
 
 /// A human name for an object in error messages: `Kind namespace/name`. Identifiers only —

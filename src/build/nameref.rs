@@ -367,19 +367,19 @@ fn visible_from(i: usize, infos: &[Info], object: &Map<String, Value>) -> Result
         return Ok((0..infos.len()).collect());
     }
     let mut binding_namespaces = HashSet::new();
-    if me.kind == "RoleBinding" {
-        if let Some(Value::Array(subjects)) = object.get("subjects") {
-            for subject in subjects.iter().filter_map(Value::as_object) {
-                let (Some(ns), Some(kind)) = (subject.get("namespace"), subject.get("kind")) else {
-                    continue;
-                };
-                if kind.as_str() == Some("ServiceAccount") {
-                    match ns.as_str() {
-                        Some(ns) => {
-                            binding_namespaces.insert(ns.to_owned());
-                        }
-                        None => return Err("a ServiceAccount subject's namespace is not a string".into()),
+    if me.kind == "RoleBinding"
+        && let Some(Value::Array(subjects)) = object.get("subjects")
+    {
+        for subject in subjects.iter().filter_map(Value::as_object) {
+            let (Some(ns), Some(kind)) = (subject.get("namespace"), subject.get("kind")) else {
+                continue;
+            };
+            if kind.as_str() == Some("ServiceAccount") {
+                match ns.as_str() {
+                    Some(ns) => {
+                        binding_namespaces.insert(ns.to_owned());
                     }
+                    None => return Err("a ServiceAccount subject's namespace is not a string".into()),
                 }
             }
         }

@@ -73,19 +73,19 @@ fn legacy_walk(key: &str, value: &mut Value, updater: &Updater) -> Result<(), Wa
         }
         _ => {}
     }
-    if key == "containers" || key == "initContainers" {
-        if let Value::Array(items) = value {
-            for item in items.iter_mut() {
-                match item {
-                    Value::Object(container) => {
-                        if let Some(image) = container.get_mut("image") {
-                            updater.set(image)?;
-                        }
+    if (key == "containers" || key == "initContainers")
+        && let Value::Array(items) = value
+    {
+        for item in items.iter_mut() {
+            match item {
+                Value::Object(container) => {
+                    if let Some(image) = container.get_mut("image") {
+                        updater.set(image)?;
                     }
-                    Value::Null => {}
-                    _ => {
-                        return Err(WalkError::Set(format!("expected each element of `{key}` to be a mapping")));
-                    }
+                }
+                Value::Null => {}
+                _ => {
+                    return Err(WalkError::Set(format!("expected each element of `{key}` to be a mapping")));
                 }
             }
         }
@@ -262,7 +262,7 @@ spec:
     containers:
     - name: x
       image: nginx
-    - name: y
+    - name: "y"
 ---
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
