@@ -322,9 +322,10 @@ fn go_path_base(path: &str) -> String {
 /// is cut into 70-character lines, each followed by `\n`.
 pub fn kustomize_base64(bytes: &[u8]) -> String {
     const LINE: usize = 70;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    // Secret values are base64 of plaintext: the intermediate copy is wiped too.
+    let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(bytes));
     if encoded.len() < LINE {
-        return encoded;
+        return encoded.to_string();
     }
     let mut out = String::with_capacity(encoded.len() + encoded.len() / LINE + 1);
     for chunk in encoded.as_bytes().chunks(LINE) {

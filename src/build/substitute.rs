@@ -364,12 +364,11 @@ fn resolve_plain(s: &str) -> Value {
         if let Some(n) = go_parse_int(&plain) {
             return Value::Number(n);
         }
-        if is_yaml_float(&plain) {
-            if let Ok(f) = plain.parse::<f64>() {
-                if f.is_finite() {
-                    return float_value(f);
-                }
-            }
+        if is_yaml_float(&plain)
+            && let Ok(f) = plain.parse::<f64>()
+            && f.is_finite()
+        {
+            return float_value(f);
         }
         if let Some(date) = yaml_date(s) {
             return Value::String(date);
