@@ -407,7 +407,9 @@ fn combine(old: &Resource, mut new: Resource, merge: bool) -> Resource {
                 merged.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             // Kustomize clears the field and writes it again, so it moves to the end.
-            new.object.shift_remove(field);
+            if let Some(mut removed) = new.object.shift_remove(field) {
+                wipe(&mut removed);
+            }
             if !merged.is_empty() {
                 new.object.insert(field.into(), Value::Object(merged.into_iter().collect()));
             }
@@ -422,6 +424,16 @@ fn combine(old: &Resource, mut new: Resource, merge: bool) -> Resource {
     }
     new.meta = meta;
     new
+}
+
+/// Secret data leaves an object here without the object's own wipe-on-drop.
+pub(crate) fn wipe(value: &mut Value) {
+    match value {
+        Value::String(s) => zeroize::Zeroize::zeroize(s),
+        Value::Array(items) => items.iter_mut().for_each(wipe),
+        Value::Object(map) => map.values_mut().for_each(wipe),
+        _ => {}
+    }
 }
 
 fn string_fields(resource: &Resource, field: &str) -> Map<String, Value> {
