@@ -305,10 +305,11 @@ fn class(p: &[char], c: Option<char>) -> Result<(bool, &[char]), ()> {
             hi = h;
             i = next;
         }
-        if let Some(c) = c {
-            if lo <= c && c <= hi {
-                matched = true;
-            }
+        if let Some(c) = c
+            && lo <= c
+            && c <= hi
+        {
+            matched = true;
         }
         count += 1;
     }

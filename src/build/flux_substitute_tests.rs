@@ -178,3 +178,14 @@ fn substitute_arguments_and_files() {
     let err = vars_from_file("d.yaml", b"apiVersion: apps/v1\nkind: Deployment\n", &mut v).err().map(|e| e.to_string());
     assert_eq!(err.as_deref(), Some("--substitute-from d.yaml: kind: Deployment is neither a ConfigMap nor a Secret"));
 }
+
+#[test]
+fn a_value_that_breaks_the_yaml_is_refused_without_quoting_it() {
+    let mut resources = one(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+                                   "stringData": {"k": "${PASSWORD}"}}));
+    let err = apply(&mut resources, &vars(&[("PASSWORD", "hunter2: x")]), true).err().map(|e| e.to_string());
+    let err = err.unwrap_or_default();
+    assert!(err.contains("not a plain YAML scalar"), "{err}");
+    assert!(err.contains("(at stringData.k)"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}

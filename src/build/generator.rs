@@ -322,9 +322,10 @@ fn go_path_base(path: &str) -> String {
 /// is cut into 70-character lines, each followed by `\n`.
 pub fn kustomize_base64(bytes: &[u8]) -> String {
     const LINE: usize = 70;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    // Secret values are base64 of plaintext: the intermediate copy is wiped too.
+    let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(bytes));
     if encoded.len() < LINE {
-        return encoded;
+        return encoded.to_string();
     }
     let mut out = String::with_capacity(encoded.len() + encoded.len() / LINE + 1);
     for chunk in encoded.as_bytes().chunks(LINE) {
@@ -406,7 +407,9 @@ fn combine(old: &Resource, mut new: Resource, merge: bool) -> Resource {
                 merged.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             // Kustomize clears the field and writes it again, so it moves to the end.
-            new.object.shift_remove(field);
+            if let Some(mut removed) = new.object.shift_remove(field) {
+                wipe(&mut removed);
+            }
             if !merged.is_empty() {
                 new.object.insert(field.into(), Value::Object(merged.into_iter().collect()));
             }
@@ -421,6 +424,16 @@ fn combine(old: &Resource, mut new: Resource, merge: bool) -> Resource {
     }
     new.meta = meta;
     new
+}
+
+/// Secret data leaves an object here without the object's own wipe-on-drop.
+pub(crate) fn wipe(value: &mut Value) {
+    match value {
+        Value::String(s) => zeroize::Zeroize::zeroize(s),
+        Value::Array(items) => items.iter_mut().for_each(wipe),
+        Value::Object(map) => map.values_mut().for_each(wipe),
+        _ => {}
+    }
 }
 
 fn string_fields(resource: &Resource, field: &str) -> Map<String, Value> {

@@ -417,3 +417,25 @@ fn global_options_merge() {
     assert_eq!(merged.disable_name_suffix_hash, Some(true));
     assert_eq!(merged.immutable, Some(true));
 }
+
+/// /tmp/gen-scratch/t6: base generates `a` and `b` (`x=1`); the overlay merges `y=2` into both,
+/// `a` with `disableNameSuffixHash: true`; `kubectl kustomize ov` prints `a` and `b-gc87g97b68`.
+#[test]
+fn t6_merge_hash_needs_both_sides() {
+    let files = Files(scratch_files());
+    let make = |entry: Value| config_map(&args(entry), None, &files).expect("generator");
+    let mut level =
+        vec![make(json!({"name": "a", "literals": ["x=1"]})), make(json!({"name": "b", "literals": ["x=1"]}))];
+    add(
+        &mut level,
+        make(json!({"name": "a", "behavior": "merge", "literals": ["y=2"],
+                    "options": {"disableNameSuffixHash": true}})),
+    )
+    .expect("merge a");
+    add(&mut level, make(json!({"name": "b", "behavior": "merge", "literals": ["y=2"]}))).expect("merge b");
+    apply_suffixes(&mut level).expect("hash");
+    assert_eq!(level[0].name(), "a");
+    assert_eq!(level[1].name(), "b-gc87g97b68");
+    assert_eq!(data(&level[1], "data"), json!({"x": "1", "y": "2"}));
+    assert_eq!(level[1].meta.previous_ids.last().map(|id| id.name.as_str()), Some("b"));
+}

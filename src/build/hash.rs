@@ -74,7 +74,8 @@ pub fn content_hash(object: &Map<String, Value>) -> Option<String> {
         }
         _ => {}
     }
-    let mut text = String::new();
+    // The document holds a Secret's (base64) values: both copies are wiped after hashing.
+    let mut text = zeroize::Zeroizing::new(String::new());
     text.push('{');
     for (i, (key, value)) in doc.iter().enumerate() {
         if i > 0 {
@@ -85,6 +86,9 @@ pub fn content_hash(object: &Map<String, Value>) -> Option<String> {
         go_json(&mut text, value);
     }
     text.push('}');
+    for value in doc.values_mut() {
+        crate::build::generator::wipe(value);
+    }
     Some(encode(&Sha256::digest(text.as_bytes())))
 }
 

@@ -249,17 +249,12 @@ fn read_plain(text: &str) -> Result<Value, String> {
         || text.contains(":\t")
         || (text.ends_with(':') && text.len() > 1);
     if structural {
-        return Err(format!(
-            "the substituted text '{}' is not a plain YAML scalar (Flux would parse it as YAML structure or fail)",
-            truncate(text)
-        ));
+        // The text can hold a Secret's value: the message never quotes it.
+        return Err(
+            "the substituted value is not a plain YAML scalar (Flux would parse it as YAML structure or fail)".into()
+        );
     }
     Ok(resolve_plain(text))
-}
-
-fn truncate(text: &str) -> String {
-    let short: String = text.chars().take(40).collect();
-    if short.len() < text.len() { format!("{short}…") } else { short }
 }
 
 fn comment_start(text: &str) -> Option<usize> {
@@ -281,19 +276,19 @@ fn read_single_quoted(text: &str) -> Result<String, String> {
             return if inner[i + 1..].trim().is_empty() {
                 Ok(out)
             } else {
-                Err(format!("the substituted text '{}' has text after its closing quote", truncate(text)))
+                Err("the substituted value has text after its closing quote".into())
             };
         }
         out.push(c);
     }
-    Err(format!("the substituted text '{}' has no closing quote", truncate(text)))
+    Err("the substituted value has no closing quote".into())
 }
 
 fn read_double_quoted(text: &str) -> Result<String, String> {
     let inner = &text[1..];
     let mut out = String::new();
     let mut chars = inner.char_indices();
-    let bad = |what: &str| format!("the substituted text '{}' {what}", truncate(text));
+    let bad = |what: &str| format!("the substituted value {what}");
     while let Some((i, c)) = chars.next() {
         match c {
             '"' => {
@@ -364,12 +359,11 @@ fn resolve_plain(s: &str) -> Value {
         if let Some(n) = go_parse_int(&plain) {
             return Value::Number(n);
         }
-        if is_yaml_float(&plain) {
-            if let Ok(f) = plain.parse::<f64>() {
-                if f.is_finite() {
-                    return float_value(f);
-                }
-            }
+        if is_yaml_float(&plain)
+            && let Ok(f) = plain.parse::<f64>()
+            && f.is_finite()
+        {
+            return float_value(f);
         }
         if let Some(date) = yaml_date(s) {
             return Value::String(date);
