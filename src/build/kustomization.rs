@@ -293,7 +293,7 @@ impl Kustomization {
                 _ => {}
             }
         }
-        for (key, _) in &self.common_labels {
+        for key in self.common_labels.keys() {
             if self.labels.iter().any(|l| l.pairs.contains_key(key)) {
                 return Err(err(
                     "commonLabels".to_owned(),

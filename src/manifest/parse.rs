@@ -11,9 +11,10 @@ use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 /// order of magnitude for a sane manifest.
 pub const MAX_FILE_BYTES: usize = 5 << 20;
 
-/// Nesting deeper than this is refused. CRD schemas are the deepest real manifests and stay
-/// well under 64 levels; 128 leaves room without letting a hostile file exhaust the stack.
-pub const MAX_DEPTH: usize = 128;
+/// Nesting deeper than this (block or flow) is refused. CRD schemas are the deepest real
+/// manifests and stay well under 64 levels; the limit keeps a hostile file from exhausting the
+/// stack of the recursive deserialiser (a 2 MiB thread stack, debug build, holds 64).
+pub const MAX_DEPTH: usize = 64;
 
 /// Alias (`*ref`) events per file. Real manifests rarely use anchors at all.
 pub const MAX_ALIASES: usize = 10_000;
@@ -49,6 +50,7 @@ impl ParseError {
 fn options() -> Options {
     let mut budget = Budget::default();
     budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = MAX_DEPTH;
     budget.max_aliases = MAX_ALIASES;
     // A 5 MiB file of one-character list items has ~1.3 M nodes; the defaults (250 k nodes,
     // 1 M events) would refuse legitimate large CRD bundles.
@@ -236,11 +238,20 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_refused() {
-        let depth = MAX_DEPTH + 10;
-        let text = format!("kind: A\nv: {}{}\n", "[".repeat(depth), "]".repeat(depth));
-        assert!(objects(&text).is_err());
-        let text = format!("kind: A\nv: {}{}\n", "[".repeat(40), "]".repeat(40));
-        assert!(objects(&text).is_ok());
+        let flow = |depth: usize| format!("kind: A\nv: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+        let block = |depth: usize| {
+            let mut text = String::from("kind: A\n");
+            for i in 0..depth {
+                text.push_str(&" ".repeat(i));
+                text.push_str("k:\n");
+            }
+            text
+        };
+        assert!(objects(&flow(MAX_DEPTH + 10)).is_err());
+        assert!(objects(&block(MAX_DEPTH + 10)).is_err());
+        assert!(objects(&flow(10_000)).is_err());
+        assert!(objects(&flow(MAX_DEPTH - 4)).is_ok());
+        assert!(objects(&block(MAX_DEPTH - 4)).is_ok());
     }
 
     #[test]

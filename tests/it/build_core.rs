@@ -139,7 +139,7 @@ fn overlay_of_bases_matches_kustomize_in_legacy_order() {
     let n = names(&got);
     assert_eq!(n.first().map(String::as_str), Some("Namespace/apps"));
     assert_eq!(n.last().map(String::as_str), Some("ValidatingWebhookConfiguration/hook"));
-    assert_eq!(n.len(), 10);
+    assert_eq!(n.len(), 11);
 }
 
 #[test]
