@@ -352,7 +352,7 @@ async fn raw_watch_bookmarks_selector_transitions_and_expiry() {
     let (server, client) = setup().await;
     let api: Api<ConfigMap> = Api::default_namespaced(client);
     let start = api.list(&ListParams::default()).await.expect("list").metadata.resource_version.expect("rv");
-    let params = WatchParams::default().labels("app=web").bookmarks(true).timeout(10);
+    let params = WatchParams::default().labels("app=web").timeout(10);
     let mut stream = api.watch(&params, &start).await.expect("watch").boxed();
     api.create(&PostParams::default(), &cm("w", &[("app", "db")])).await.expect("create");
     api.patch("w", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "web"}}}))).await.expect("into selection");
@@ -431,7 +431,8 @@ async fn finalizers_keep_the_object_until_removed() {
     assert!(server.get("configmaps", Some("default"), "held").is_some());
     let uid = made.uid().expect("uid");
     let waiter = await_condition(api.clone(), "held", conditions::is_deleted(&uid));
-    let remove = api.patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}})));
+    let (pp, unhold) = (PatchParams::default(), Patch::Merge(json!({"metadata": {"finalizers": null}})));
+    let remove = api.patch("held", &pp, &unhold);
     let (gone, removed) = tokio::time::timeout(Duration::from_secs(5), async { tokio::join!(waiter, remove) })
         .await
         .expect("in time");
