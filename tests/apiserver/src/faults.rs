@@ -204,13 +204,11 @@ impl Faults {
                 _ => false,
             };
             hit |= applies;
-            if applies {
-                if let Some(n) = inner.rules[i].remaining.as_mut() {
-                    *n = n.saturating_sub(1);
-                    if *n == 0 {
-                        inner.rules.remove(i);
-                        continue;
-                    }
+            if applies && let Some(n) = inner.rules[i].remaining.as_mut() {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    inner.rules.remove(i);
+                    continue;
                 }
             }
             i += 1;

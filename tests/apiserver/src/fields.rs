@@ -44,8 +44,17 @@ impl Scope {
 
 /// Metadata fields the server sets, never owned by a manager.
 const SERVER_METADATA: &[&str] = &[
-    "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-    "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink", "generateName",
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
+    "generateName",
 ];
 
 /// One `managedFields` entry.
@@ -137,9 +146,7 @@ pub fn to_fields_v1(set: &BTreeSet<Path>) -> Value {
     for path in set {
         let mut cur = &mut root;
         for seg in path {
-            let next = cur
-                .entry(format!("f:{seg}"))
-                .or_insert_with(|| Value::Object(Map::new()));
+            let next = cur.entry(format!("f:{seg}")).or_insert_with(|| Value::Object(Map::new()));
             match next {
                 Value::Object(m) => cur = m,
                 _ => break,
@@ -241,9 +248,7 @@ pub struct Writer<'a> {
 
 fn entry_mut<'e>(entries: &'e mut Vec<Entry>, w: &Writer<'_>, operation: &str) -> &'e mut Entry {
     let sub = w.scope.subresource().map(str::to_string);
-    let pos = entries
-        .iter()
-        .position(|e| e.manager == w.manager && e.operation == operation && e.subresource == sub);
+    let pos = entries.iter().position(|e| e.manager == w.manager && e.operation == operation && e.subresource == sub);
     let idx = match pos {
         Some(i) => i,
         None => {
@@ -287,10 +292,7 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, w: &Writer<'_>) {
     for e in entries.iter_mut() {
         e.fields.retain(|f| !changed.iter().any(|c| overlaps(c, f)));
     }
-    let present: Vec<Path> = changed
-        .into_iter()
-        .filter(|p| value_at(new, p).is_some())
-        .collect();
+    let present: Vec<Path> = changed.into_iter().filter(|p| value_at(new, p).is_some()).collect();
     entry_mut(&mut entries, w, "Update").fields.extend(present);
     write_entries(new, &entries);
 }
@@ -350,22 +352,13 @@ fn same(want: Option<&Value>, have: Option<&Value>) -> bool {
 
 /// Server-side apply of `config` by `w.manager` over `old` (`None`: create). Returns the new
 /// object with its managedFields, or the conflicts when `force` is off.
-pub fn apply(
-    old: Option<&Value>,
-    config: &Value,
-    w: &Writer<'_>,
-    force: bool,
-) -> Result<Value, Vec<Conflict>> {
+pub fn apply(old: Option<&Value>, config: &Value, w: &Writer<'_>, force: bool) -> Result<Value, Vec<Conflict>> {
     let mut config = config.clone();
     drop_nulls(&mut config);
-    let applied: BTreeSet<Path> = leaves(&config)
-        .into_iter()
-        .filter(|p| w.scope.covers(p))
-        .collect();
+    let applied: BTreeSet<Path> = leaves(&config).into_iter().filter(|p| w.scope.covers(p)).collect();
     let mut entries = old.map(read_entries).unwrap_or_default();
     let sub = w.scope.subresource().map(str::to_string);
-    let is_mine =
-        |e: &Entry| e.manager == w.manager && e.operation == "Apply" && e.subresource == sub;
+    let is_mine = |e: &Entry| e.manager == w.manager && e.operation == "Apply" && e.subresource == sub;
 
     // Conflicts: a leaf this apply would change that someone else owns.
     let mut conflicts = Vec::new();
@@ -377,10 +370,7 @@ pub fn apply(
         }
         for e in entries.iter().filter(|e| e.manager != w.manager) {
             for f in e.fields.iter().filter(|f| overlaps(f, p)) {
-                let c = Conflict {
-                    manager: describe(e),
-                    field: format!(".{}", f.join(".")),
-                };
+                let c = Conflict { manager: describe(e), field: format!(".{}", f.join(".")) };
                 if !conflicts.contains(&c) {
                     conflicts.push(c);
                 }
@@ -410,16 +400,10 @@ pub fn apply(
     merge_into(&mut out, &scoped);
 
     // Fields this manager applied before, no longer applies, and nobody else owns: removed.
-    let previous = entries
-        .iter()
-        .find(|e| is_mine(e))
-        .map(|e| e.fields.clone())
-        .unwrap_or_default();
+    let previous = entries.iter().find(|e| is_mine(e)).map(|e| e.fields.clone()).unwrap_or_default();
     for gone in previous.iter().filter(|p| !applied.iter().any(|a| overlaps(a, p))) {
-        let owned_elsewhere = entries
-            .iter()
-            .filter(|e| !is_mine(e))
-            .any(|e| e.fields.iter().any(|f| overlaps(f, gone)));
+        let owned_elsewhere =
+            entries.iter().filter(|e| !is_mine(e)).any(|e| e.fields.iter().any(|f| overlaps(f, gone)));
         if !owned_elsewhere {
             remove_path(&mut out, gone);
             prune_empty_parents(&mut out, gone, &entries, &applied);
@@ -511,22 +495,16 @@ mod tests {
 
     #[test]
     fn apply_conflicts_only_when_a_value_would_change() {
-        let first = apply(None, &json!({"data": {"a": "1", "b": "2"}}), &writer("one"), false)
-            .expect("create");
+        let first = apply(None, &json!({"data": {"a": "1", "b": "2"}}), &writer("one"), false).expect("create");
         // Same value: shared ownership, no conflict.
-        let shared = apply(Some(&first), &json!({"data": {"a": "1"}}), &writer("two"), false)
-            .expect("same value");
-        let owners: Vec<_> = read_entries(&shared)
-            .into_iter()
-            .filter(|e| e.fields.contains(&p("data.a")))
-            .map(|e| e.manager)
-            .collect();
+        let shared = apply(Some(&first), &json!({"data": {"a": "1"}}), &writer("two"), false).expect("same value");
+        let owners: Vec<_> =
+            read_entries(&shared).into_iter().filter(|e| e.fields.contains(&p("data.a"))).map(|e| e.manager).collect();
         assert_eq!(owners, ["one", "two"]);
-        let err = apply(Some(&shared), &json!({"data": {"b": "3"}}), &writer("two"), false)
-            .expect_err("b is owned by one");
+        let err =
+            apply(Some(&shared), &json!({"data": {"b": "3"}}), &writer("two"), false).expect_err("b is owned by one");
         assert_eq!(err, [Conflict { manager: "\"one\"".into(), field: ".data.b".into() }]);
-        let forced = apply(Some(&shared), &json!({"data": {"b": "3"}}), &writer("two"), true)
-            .expect("forced");
+        let forced = apply(Some(&shared), &json!({"data": {"b": "3"}}), &writer("two"), true).expect("forced");
         assert_eq!(forced["data"]["b"], "3");
         let one = read_entries(&forced).into_iter().find(|e| e.manager == "one").expect("one");
         assert_eq!(one.fields, [p("data.a")].into());
@@ -534,30 +512,25 @@ mod tests {
 
     #[test]
     fn apply_removes_fields_the_manager_stopped_applying() {
-        let first = apply(None, &json!({"data": {"a": "1", "b": "2"}}), &writer("one"), false)
-            .expect("create");
-        let second =
-            apply(Some(&first), &json!({"data": {"a": "1"}}), &writer("one"), false).expect("ok");
+        let first = apply(None, &json!({"data": {"a": "1", "b": "2"}}), &writer("one"), false).expect("create");
+        let second = apply(Some(&first), &json!({"data": {"a": "1"}}), &writer("one"), false).expect("ok");
         assert_eq!(second["data"], json!({"a": "1"}));
         // A field another manager also owns survives.
-        let shared = apply(Some(&second), &json!({"data": {"a": "1"}}), &writer("two"), false)
-            .expect("ok");
+        let shared = apply(Some(&second), &json!({"data": {"a": "1"}}), &writer("two"), false).expect("ok");
         let third = apply(Some(&shared), &json!({"data": {}}), &writer("one"), false).expect("ok");
         assert_eq!(third["data"], json!({"a": "1"}));
     }
 
     #[test]
     fn update_takes_changed_fields_from_other_managers() {
-        let first = apply(None, &json!({"data": {"a": "1"}}), &writer("applier"), false)
-            .expect("create");
+        let first = apply(None, &json!({"data": {"a": "1"}}), &writer("applier"), false).expect("create");
         let mut edited = first.clone();
         edited["data"]["a"] = json!("2");
         record_update(Some(&first), &mut edited, &writer("editor"));
         let entries = read_entries(&edited);
         assert_eq!(entries.len(), 1, "applier lost its only field");
         assert_eq!((entries[0].manager.as_str(), entries[0].operation.as_str()), ("editor", "Update"));
-        let err = apply(Some(&edited), &json!({"data": {"a": "3"}}), &writer("applier"), false)
-            .expect_err("conflict");
+        let err = apply(Some(&edited), &json!({"data": {"a": "3"}}), &writer("applier"), false).expect_err("conflict");
         let (message, causes) = conflict_status_parts(&err);
         assert_eq!(message, "Apply failed with 1 conflict: conflict with \"editor\" using v1: .data.a");
         assert_eq!(causes[0]["reason"], "FieldManagerConflict");
@@ -567,8 +540,7 @@ mod tests {
     fn status_scope_ignores_everything_else() {
         let w = Writer { scope: Scope::Status, ..writer("st") };
         let old = json!({"spec": {"x": 1}});
-        let out = apply(Some(&old), &json!({"spec": {"x": 2}, "status": {"ok": true}}), &w, false)
-            .expect("ok");
+        let out = apply(Some(&old), &json!({"spec": {"x": 2}, "status": {"ok": true}}), &w, false).expect("ok");
         assert_eq!(out["spec"]["x"], 1);
         assert_eq!(out["status"]["ok"], true);
         assert_eq!(read_entries(&out)[0].subresource.as_deref(), Some("status"));

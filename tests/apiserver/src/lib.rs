@@ -156,12 +156,7 @@ pub struct Builder {
 
 impl Default for Builder {
     fn default() -> Self {
-        Builder {
-            port: 0,
-            history_limit: 10_000,
-            bookmark_interval: Duration::from_secs(1),
-            seed: 0x5EA1_0B5,
-        }
+        Builder { port: 0, history_limit: 10_000, bookmark_interval: Duration::from_secs(1), seed: 0x05EA_10B5 }
     }
 }
 
@@ -194,12 +189,8 @@ impl Builder {
     /// Binds and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<ApiServerHandle, Error> {
         let want = format!("127.0.0.1:{}", self.port);
-        let listener = TcpListener::bind(&want)
-            .await
-            .map_err(|source| Error::Bind { addr: want.clone(), source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| Error::Bind { addr: want, source })?;
+        let listener = TcpListener::bind(&want).await.map_err(|source| Error::Bind { addr: want.clone(), source })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind { addr: want, source })?;
         let (stop, stopped) = watch::channel(false);
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(self.history_limit, self.seed)),
@@ -271,10 +262,8 @@ impl ApiServerHandle {
 
     /// Writes [`Self::kubeconfig_yaml`] to `path`.
     pub fn write_kubeconfig(&self, path: &Path) -> Result<(), Error> {
-        std::fs::write(path, self.kubeconfig_yaml()).map_err(|source| Error::WriteKubeconfig {
-            path: path.display().to_string(),
-            source,
-        })
+        std::fs::write(path, self.kubeconfig_yaml())
+            .map_err(|source| Error::WriteKubeconfig { path: path.display().to_string(), source })
     }
 
     /// One stored object by `plural[.group]`, namespace (`None` for cluster-scoped) and name.
@@ -293,11 +282,7 @@ impl ApiServerHandle {
         let Some(rt) = state.registry.find_any_version(group, plural) else {
             return Vec::new();
         };
-        state
-            .list_raw(&rt.store_key(), namespace)
-            .into_iter()
-            .cloned()
-            .collect()
+        state.list_raw(&rt.store_key(), namespace).into_iter().cloned().collect()
     }
 
     /// Whether `plural[.group]` is served (built in, or from an established CRD).

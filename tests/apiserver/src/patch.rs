@@ -33,27 +33,17 @@ fn unescape(token: &str) -> String {
 
 /// Splits a JSON pointer into its parent pointer and last token.
 fn split_last(path: &str) -> Result<(&str, String), String> {
-    let idx = path
-        .rfind('/')
-        .ok_or_else(|| format!("invalid JSON pointer \"{path}\""))?;
+    let idx = path.rfind('/').ok_or_else(|| format!("invalid JSON pointer \"{path}\""))?;
     Ok((&path[..idx], unescape(&path[idx + 1..])))
 }
 
 fn remove_at(doc: &mut Value, path: &str) -> Result<Value, String> {
     let (parent, last) = split_last(path)?;
     match doc.pointer_mut(parent) {
-        Some(Value::Object(m)) => m
-            .remove(&last)
-            .ok_or_else(|| format!("unable to remove nonexistent key: {last}")),
+        Some(Value::Object(m)) => m.remove(&last).ok_or_else(|| format!("unable to remove nonexistent key: {last}")),
         Some(Value::Array(a)) => {
-            let i: usize = last
-                .parse()
-                .map_err(|_| format!("invalid array index \"{last}\" in \"{path}\""))?;
-            if i < a.len() {
-                Ok(a.remove(i))
-            } else {
-                Err(format!("index {i} out of bounds in \"{path}\""))
-            }
+            let i: usize = last.parse().map_err(|_| format!("invalid array index \"{last}\" in \"{path}\""))?;
+            if i < a.len() { Ok(a.remove(i)) } else { Err(format!("index {i} out of bounds in \"{path}\"")) }
         }
         _ => Err(format!("doc is missing path: \"{path}\"")),
     }
@@ -74,8 +64,7 @@ fn add_at(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
             let i = if last == "-" {
                 a.len()
             } else {
-                last.parse()
-                    .map_err(|_| format!("invalid array index \"{last}\" in \"{path}\""))?
+                last.parse().map_err(|_| format!("invalid array index \"{last}\" in \"{path}\""))?
             };
             if i > a.len() {
                 return Err(format!("index {i} out of bounds in \"{path}\""));
@@ -89,28 +78,14 @@ fn add_at(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
 
 /// Applies an RFC 6902 JSON patch (an array of operations); all or nothing.
 pub fn json_patch(doc: &mut Value, patch: &Value) -> Result<(), String> {
-    let ops = patch
-        .as_array()
-        .ok_or("a JSON patch must be an array of operations")?;
+    let ops = patch.as_array().ok_or("a JSON patch must be an array of operations")?;
     let mut work = doc.clone();
     for (i, op) in ops.iter().enumerate() {
-        let name = op
-            .get("op")
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("operation {i}: missing \"op\""))?;
-        let path = op
-            .get("path")
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("operation {i}: missing \"path\""))?;
-        let value = || {
-            op.get("value")
-                .cloned()
-                .ok_or_else(|| format!("operation {i} ({name}): missing \"value\""))
-        };
+        let name = op.get("op").and_then(Value::as_str).ok_or_else(|| format!("operation {i}: missing \"op\""))?;
+        let path = op.get("path").and_then(Value::as_str).ok_or_else(|| format!("operation {i}: missing \"path\""))?;
+        let value = || op.get("value").cloned().ok_or_else(|| format!("operation {i} ({name}): missing \"value\""));
         let from = || {
-            op.get("from")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("operation {i} ({name}): missing \"from\""))
+            op.get("from").and_then(Value::as_str).ok_or_else(|| format!("operation {i} ({name}): missing \"from\""))
         };
         match name {
             "add" => add_at(&mut work, path, value()?)?,

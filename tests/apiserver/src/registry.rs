@@ -37,30 +37,19 @@ pub struct ResourceType {
 impl ResourceType {
     /// `apps/v1`, or `v1` for the core group.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.clone()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
+        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
     }
 
     /// The resource as kube-apiserver names it in messages: `deployments.apps`, `secrets`.
     pub fn qualified(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.clone()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+        if self.group.is_empty() { self.plural.clone() } else { format!("{}.{}", self.plural, self.group) }
     }
 
     /// Storage key: objects are kept per group and plural, whatever version they came through
     /// (kube-apiserver stores one version and converts; we serve the stored JSON under each
     /// version, as a CRD with conversion strategy `None` does).
     pub fn store_key(&self) -> StoreKey {
-        StoreKey {
-            group: self.group.clone(),
-            plural: self.plural.clone(),
-        }
+        StoreKey { group: self.group.clone(), plural: self.plural.clone() }
     }
 
     fn verbs() -> Value {
@@ -131,10 +120,14 @@ pub struct StoreKey {
     pub plural: String,
 }
 
-/// The built-in types: (group, version, plural, kind, namespaced, short names, status, generation).
-/// Extend by adding a row; singular names are the lower-cased kind, as upstream.
+/// One row of [`BUILTINS`]: (group, version, plural, kind, namespaced, short names, status
+/// subresource, generation).
+type Builtin = (&'static str, &'static str, &'static str, &'static str, bool, &'static [&'static str], bool, bool);
+
+/// The built-in types. Extend by adding a row; singular names are the lower-cased kind, as
+/// upstream.
 #[rustfmt::skip]
-const BUILTINS: &[(&str, &str, &str, &str, bool, &[&str], bool, bool)] = &[
+const BUILTINS: &[Builtin] = &[
     ("", "v1", "namespaces", "Namespace", false, &["ns"], true, false),
     ("", "v1", "secrets", "Secret", true, &[], false, false),
     ("", "v1", "configmaps", "ConfigMap", true, &["cm"], false, false),
@@ -174,8 +167,15 @@ const BUILTINS: &[(&str, &str, &str, &str, bool, &[&str], bool, bool)] = &[
 
 /// Types in the `all` category, as upstream lists them for `kubectl get all`.
 const CATEGORY_ALL: &[&str] = &[
-    "pods", "services", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs",
-    "cronjobs", "horizontalpodautoscalers",
+    "pods",
+    "services",
+    "deployments",
+    "statefulsets",
+    "daemonsets",
+    "replicasets",
+    "jobs",
+    "cronjobs",
+    "horizontalpodautoscalers",
 ];
 
 /// The resource table.
@@ -189,24 +189,18 @@ impl Registry {
     pub fn builtin() -> Self {
         let types = BUILTINS
             .iter()
-            .map(|&(group, version, plural, kind, namespaced, short, status, generation)| {
-                ResourceType {
-                    group: group.into(),
-                    version: version.into(),
-                    plural: plural.into(),
-                    singular: kind.to_ascii_lowercase(),
-                    kind: kind.into(),
-                    namespaced,
-                    short_names: short.iter().map(|s| (*s).to_string()).collect(),
-                    categories: if CATEGORY_ALL.contains(&plural) {
-                        vec!["all".into()]
-                    } else {
-                        Vec::new()
-                    },
-                    status,
-                    generation,
-                    custom: false,
-                }
+            .map(|&(group, version, plural, kind, namespaced, short, status, generation)| ResourceType {
+                group: group.into(),
+                version: version.into(),
+                plural: plural.into(),
+                singular: kind.to_ascii_lowercase(),
+                kind: kind.into(),
+                namespaced,
+                short_names: short.iter().map(|s| (*s).to_string()).collect(),
+                categories: if CATEGORY_ALL.contains(&plural) { vec!["all".into()] } else { Vec::new() },
+                status,
+                generation,
+                custom: false,
             })
             .collect();
         Registry { types }
@@ -219,9 +213,7 @@ impl Registry {
 
     /// The type served at `group`/`version` under `plural`.
     pub fn find(&self, group: &str, version: &str, plural: &str) -> Option<&ResourceType> {
-        self.types
-            .iter()
-            .find(|t| t.group == group && t.version == version && t.plural == plural)
+        self.types.iter().find(|t| t.group == group && t.version == version && t.plural == plural)
     }
 
     /// Any served version of a group and plural (for store inspection by `plural.group`).
@@ -248,8 +240,7 @@ impl Registry {
     /// Replaces every type of `group`/`plural` by `types` (a CRD's served versions); an empty
     /// `types` removes the resource.
     pub fn set_custom(&mut self, group: &str, plural: &str, types: Vec<ResourceType>) {
-        self.types
-            .retain(|t| !(t.custom && t.group == group && t.plural == plural));
+        self.types.retain(|t| !(t.custom && t.group == group && t.plural == plural));
         self.types.extend(types);
     }
 
@@ -265,20 +256,11 @@ impl Registry {
         };
         let group = text(spec, "group")?;
         let names = spec.get("names").ok_or("spec.names: Required value")?;
-        let plural = names
-            .get("plural")
-            .and_then(Value::as_str)
-            .ok_or("spec.names.plural: Required value")?
-            .to_string();
-        let kind = names
-            .get("kind")
-            .and_then(Value::as_str)
-            .ok_or("spec.names.kind: Required value")?
-            .to_string();
-        let singular = names
-            .get("singular")
-            .and_then(Value::as_str)
-            .map_or_else(|| kind.to_ascii_lowercase(), str::to_string);
+        let plural =
+            names.get("plural").and_then(Value::as_str).ok_or("spec.names.plural: Required value")?.to_string();
+        let kind = names.get("kind").and_then(Value::as_str).ok_or("spec.names.kind: Required value")?.to_string();
+        let singular =
+            names.get("singular").and_then(Value::as_str).map_or_else(|| kind.to_ascii_lowercase(), str::to_string);
         let strings = |v: Option<&Value>| -> Vec<String> {
             v.and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
@@ -291,19 +273,13 @@ impl Registry {
             Some("Cluster") => false,
             _ => return Err("spec.scope: Unsupported value (Namespaced or Cluster)".into()),
         };
-        let crd_name = crd
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let crd_name = crd.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
         if crd_name != format!("{plural}.{group}") {
             return Err(format!(
                 "metadata.name: Invalid value: \"{crd_name}\": must be spec.names.plural+\".\"+spec.group"
             ));
         }
-        let versions = spec
-            .get("versions")
-            .and_then(Value::as_array)
-            .ok_or("spec.versions: Required value")?;
+        let versions = spec.get("versions").and_then(Value::as_array).ok_or("spec.versions: Required value")?;
         let mut out = Vec::new();
         for (i, v) in versions.iter().enumerate() {
             let name = v

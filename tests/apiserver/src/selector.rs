@@ -47,11 +47,7 @@ fn set_values(rest: &str, whole: &str) -> Result<Vec<String>, String> {
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
         .ok_or_else(|| format!("unable to parse requirement: found '{whole}', expected: '('"))?;
-    Ok(inner
-        .split(',')
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .collect())
+    Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
 }
 
 impl LabelSelector {
@@ -149,8 +145,16 @@ mod tests {
     fn label_operators_follow_upstream_semantics() {
         let o = obj(json!({"app": "web", "tier": "front"}));
         let yes = [
-            "app=web", "app==web", "app!=db", "env!=prod", "tier in (front, back)",
-            "tier notin (back)", "env notin (prod)", "app", "!env", "app=web,tier",
+            "app=web",
+            "app==web",
+            "app!=db",
+            "env!=prod",
+            "tier in (front, back)",
+            "tier notin (back)",
+            "env notin (prod)",
+            "app",
+            "!env",
+            "app=web,tier",
         ];
         for s in yes {
             assert!(LabelSelector::parse(s).expect(s).matches(&o), "{s}");

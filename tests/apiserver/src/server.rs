@@ -88,10 +88,7 @@ impl HttpBody for ChannelBody {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         self.0.poll_recv(cx).map(|b| b.map(|b| Ok(Frame::data(b))))
     }
 }
@@ -232,10 +229,8 @@ fn sorted_versions(mut versions: Vec<String>) -> Vec<String> {
 }
 
 fn group_entry(group: &str, versions: &[String]) -> Value {
-    let vs: Vec<Value> = versions
-        .iter()
-        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
-        .collect();
+    let vs: Vec<Value> =
+        versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
     json!({"name": group, "versions": vs, "preferredVersion": vs.first().cloned().unwrap_or(json!({}))})
 }
 
@@ -272,12 +267,7 @@ fn resource_list(state: &State, group: &str, version: &str) -> Option<Value> {
 }
 
 fn groups(state: &State) -> Vec<(String, Vec<String>)> {
-    state
-        .registry
-        .groups()
-        .into_iter()
-        .map(|(g, vs)| (g, sorted_versions(vs)))
-        .collect()
+    state.registry.groups().into_iter().map(|(g, vs)| (g, sorted_versions(vs))).collect()
 }
 
 /// Resolves a path to discovery or a resource.
@@ -379,11 +369,7 @@ fn verb_of(method: &Method, route: &Result<Route, ApiError>, query: &Query) -> &
 
 /// The default field manager: the user agent up to its first `/`, as upstream derives it.
 fn default_manager(user_agent: Option<&str>) -> String {
-    user_agent
-        .and_then(|ua| ua.split('/').next())
-        .filter(|s| !s.is_empty())
-        .unwrap_or("unknown")
-        .to_string()
+    user_agent.and_then(|ua| ua.split('/').next()).filter(|s| !s.is_empty()).unwrap_or("unknown").to_string()
 }
 
 fn partial_metadata(obj: &Value) -> Value {
@@ -478,10 +464,10 @@ impl Ctx<'_> {
     }
 
     fn selectors(&self) -> Result<(LabelSelector, FieldSelector), ApiError> {
-        let labels = LabelSelector::parse(self.query.get("labelSelector").unwrap_or_default())
-            .map_err(ApiError::bad_request)?;
-        let fields = FieldSelector::parse(self.query.get("fieldSelector").unwrap_or_default())
-            .map_err(ApiError::bad_request)?;
+        let labels =
+            LabelSelector::parse(self.query.get("labelSelector").unwrap_or_default()).map_err(ApiError::bad_request)?;
+        let fields =
+            FieldSelector::parse(self.query.get("fieldSelector").unwrap_or_default()).map_err(ApiError::bad_request)?;
         Ok((labels, fields))
     }
 
@@ -504,7 +490,8 @@ fn resource(ctx: &Ctx<'_>, verb: &str, t: Target) -> Result<Response<Body>, ApiE
             let limit = ctx.query.get("limit").and_then(|l| l.parse().ok());
             let mut list = ctx.shared.state().list(rt, ns, &labels, &fields, limit, ctx.query.get("continue"))?;
             if ctx.metadata_only {
-                let items: Vec<Value> = list["items"].as_array().map(|a| a.iter().map(partial_metadata).collect()).unwrap_or_default();
+                let items: Vec<Value> =
+                    list["items"].as_array().map(|a| a.iter().map(partial_metadata).collect()).unwrap_or_default();
                 list["items"] = Value::Array(items);
                 list["kind"] = json!("PartialObjectMetadataList");
                 list["apiVersion"] = json!("meta.k8s.io/v1");
@@ -517,7 +504,8 @@ fn resource(ctx: &Ctx<'_>, verb: &str, t: Target) -> Result<Response<Body>, ApiE
             Ok(ok(201, &obj))
         }
         "update" => {
-            let obj = ctx.shared.state().update(rt, ns, name, ctx.json_body()?, &ctx.manager, t.status, ctx.dry_run())?;
+            let obj =
+                ctx.shared.state().update(rt, ns, name, ctx.json_body()?, &ctx.manager, t.status, ctx.dry_run())?;
             Ok(ok(200, &obj))
         }
         "patch" => patch(ctx, &t),
@@ -534,7 +522,11 @@ fn resource(ctx: &Ctx<'_>, verb: &str, t: Target) -> Result<Response<Body>, ApiE
             let list = ctx.shared.state().delete_collection(rt, ns, &labels, &fields, &opts)?;
             Ok(ok(200, &list))
         }
-        _ => Err(ApiError::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")),
+        _ => Err(ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )),
     }
 }
 
@@ -551,7 +543,9 @@ fn patch(ctx: &Ctx<'_>, t: &Target) -> Result<Response<Body>, ApiError> {
             return Err(ApiError::new(
                 415,
                 "UnsupportedMediaType",
-                format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got \"{other}\")"),
+                format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got \"{other}\")"
+                ),
             ));
         }
     };
@@ -565,19 +559,25 @@ fn patch(ctx: &Ctx<'_>, t: &Target) -> Result<Response<Body>, ApiError> {
                     "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
                 ));
             };
-            let text = std::str::from_utf8(ctx.body).map_err(|_| ApiError::bad_request("apply configuration is not UTF-8"))?;
+            let text =
+                std::str::from_utf8(ctx.body).map_err(|_| ApiError::bad_request("apply configuration is not UTF-8"))?;
             // kube-rs sends JSON (a subset of YAML); kubectl sends YAML.
             let config: Value = match serde_json::from_str(text) {
                 Ok(v) => v,
                 Err(_) => serde_saphyr::from_str(text)
                     .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?,
             };
-            let (obj, created) = ctx.shared.state().apply(&t.rt, ns, name, &config, manager, force, t.status, ctx.dry_run())?;
+            let (obj, created) =
+                ctx.shared.state().apply(&t.rt, ns, name, &config, manager, force, t.status, ctx.dry_run())?;
             Ok(ok(if created { 201 } else { 200 }, &ctx.shape(obj)))
         }
         Some(kind) => {
             if force {
-                return Err(ApiError::new(422, "Invalid", "force: Forbidden: may not be specified for non-apply patch"));
+                return Err(ApiError::new(
+                    422,
+                    "Invalid",
+                    "force: Forbidden: may not be specified for non-apply patch",
+                ));
             }
             let body = ctx.json_body()?;
             let obj = ctx.shared.state().patch(&t.rt, ns, name, kind, &body, &ctx.manager, t.status, ctx.dry_run())?;
@@ -588,10 +588,7 @@ fn patch(ctx: &Ctx<'_>, t: &Target) -> Result<Response<Body>, ApiError> {
 
 fn delete_options(ctx: &Ctx<'_>) -> Result<DeleteOptions, ApiError> {
     let body: Value = if ctx.body.is_empty() { json!({}) } else { ctx.json_body()? };
-    let dry_run_body = body
-        .get("dryRun")
-        .and_then(Value::as_array)
-        .is_some_and(|a| a.iter().any(|v| v == "All"));
+    let dry_run_body = body.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|v| v == "All"));
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     Ok(DeleteOptions {
         propagation: ctx
@@ -629,17 +626,14 @@ fn start_watch(ctx: &Ctx<'_>, t: Target) -> Result<Response<Body>, ApiError> {
     let filter = WatchFilter { key: rt.store_key(), namespace: t.namespace, labels, fields };
     let since = match ctx.query.get("resourceVersion") {
         None | Some("") => None,
-        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
-            ApiError::bad_request(format!("invalid resource version \"{rv}\""))
-        })?),
+        Some(rv) => {
+            Some(rv.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version \"{rv}\"")))?)
+        }
     };
     let send_initial = ctx.query.flag("sendInitialEvents");
     let bookmarks = ctx.query.flag("allowWatchBookmarks");
-    let timeout = ctx
-        .query
-        .get("timeoutSeconds")
-        .and_then(|s| s.parse().ok())
-        .map_or(DEFAULT_WATCH_TIMEOUT, Duration::from_secs);
+    let timeout =
+        ctx.query.get("timeoutSeconds").and_then(|s| s.parse().ok()).map_or(DEFAULT_WATCH_TIMEOUT, Duration::from_secs);
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let started = ctx.shared.state().watch(&rt, &filter, since, send_initial);
     let shared = ctx.shared.clone();
@@ -660,8 +654,7 @@ fn start_watch(ctx: &Ctx<'_>, t: Target) -> Result<Response<Body>, ApiError> {
         }
     }
     let mut resp = Response::new(ChannelBody(rx).boxed_unsync());
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
     Ok(resp)
 }
 

@@ -53,11 +53,7 @@ impl ApiError {
 
     /// `422 Invalid` for one field of an object.
     pub fn invalid(rt: &ResourceType, name: &str, field: &str, detail: &str) -> Self {
-        let mut e = Self::new(
-            422,
-            "Invalid",
-            format!("{} \"{name}\" is invalid: {field}: {detail}", rt.kind),
-        );
+        let mut e = Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {field}: {detail}", rt.kind));
         e.details = Some(json!({
             "name": name, "group": rt.group, "kind": rt.kind,
             "causes": [{"reason": "FieldValueInvalid", "message": detail, "field": field}],
@@ -66,12 +62,8 @@ impl ApiError {
     }
 
     fn conflict(rt: &ResourceType, name: &str, why: &str) -> Self {
-        Self::new(
-            409,
-            "Conflict",
-            format!("Operation cannot be fulfilled on {} \"{name}\": {why}", rt.qualified()),
-        )
-        .about(rt, name)
+        Self::new(409, "Conflict", format!("Operation cannot be fulfilled on {} \"{name}\": {why}", rt.qualified()))
+            .about(rt, name)
     }
 
     /// The `Status` object.
@@ -219,8 +211,7 @@ pub struct State {
 pub fn now() -> String {
     let t = time::OffsetDateTime::now_utc();
     let t = t.replace_nanosecond(0).unwrap_or(t);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
 }
 
 fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
@@ -353,12 +344,7 @@ impl State {
     pub fn list_raw(&self, key: &StoreKey, namespace: Option<&str>) -> Vec<&Value> {
         self.objects
             .get(key)
-            .map(|m| {
-                m.iter()
-                    .filter(|((ns, _), _)| namespace.is_none_or(|n| n == ns))
-                    .map(|(_, v)| v)
-                    .collect()
-            })
+            .map(|m| m.iter().filter(|((ns, _), _)| namespace.is_none_or(|n| n == ns)).map(|(_, v)| v).collect())
             .unwrap_or_default()
     }
 
@@ -406,15 +392,13 @@ impl State {
                     continue;
                 }
                 if limit.is_some_and(|l| l > 0 && items.len() == l) {
-                    next = items
-                        .last()
-                        .map(|o: &Value| {
-                            format!(
-                                "{}/{}",
-                                meta_str(o, "namespace").unwrap_or_default(),
-                                meta_str(o, "name").unwrap_or_default()
-                            )
-                        });
+                    next = items.last().map(|o: &Value| {
+                        format!(
+                            "{}/{}",
+                            meta_str(o, "namespace").unwrap_or_default(),
+                            meta_str(o, "name").unwrap_or_default()
+                        )
+                    });
                     break;
                 }
                 items.push(serve_as(obj, rt));
@@ -436,30 +420,30 @@ impl State {
         if !body.is_object() {
             return Err(ApiError::bad_request("the body of the request was not a JSON object"));
         }
-        if let Some(kind) = body.get("kind").and_then(Value::as_str) {
-            if kind != rt.kind {
-                return Err(ApiError::bad_request(format!(
-                    "the kind of the provided object ({kind}) does not match the kind of the request ({})",
-                    rt.kind
-                )));
-            }
+        if let Some(kind) = body.get("kind").and_then(Value::as_str)
+            && kind != rt.kind
+        {
+            return Err(ApiError::bad_request(format!(
+                "the kind of the provided object ({kind}) does not match the kind of the request ({})",
+                rt.kind
+            )));
         }
-        if let Some(av) = body.get("apiVersion").and_then(Value::as_str) {
-            if av != rt.api_version() {
-                return Err(ApiError::bad_request(format!(
-                    "the API version in the data ({av}) does not match the expected API version ({})",
-                    rt.api_version()
-                )));
-            }
+        if let Some(av) = body.get("apiVersion").and_then(Value::as_str)
+            && av != rt.api_version()
+        {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({av}) does not match the expected API version ({})",
+                rt.api_version()
+            )));
         }
-        if rt.namespaced {
-            if let (Some(url), Some(inbody)) = (namespace, meta_str(body, "namespace")) {
-                if url != inbody && !inbody.is_empty() {
-                    return Err(ApiError::bad_request(
-                        "the namespace of the provided object does not match the namespace sent on the request",
-                    ));
-                }
-            }
+        if rt.namespaced
+            && let (Some(url), Some(inbody)) = (namespace, meta_str(body, "namespace"))
+            && url != inbody
+            && !inbody.is_empty()
+        {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
         }
         Ok(())
     }
@@ -470,12 +454,9 @@ impl State {
         }
         let key = StoreKey { group: String::new(), plural: "namespaces".into() };
         match self.get_raw(&key, "", namespace) {
-            None => Err(ApiError::new(
-                404,
-                "NotFound",
-                format!("namespaces \"{namespace}\" not found"),
-            )
-            .about_ns(namespace)),
+            None => {
+                Err(ApiError::new(404, "NotFound", format!("namespaces \"{namespace}\" not found")).about_ns(namespace))
+            }
             Some(ns) if ns.pointer("/metadata/deletionTimestamp").is_some() => Err(ApiError::new(
                 403,
                 "Forbidden",
@@ -515,32 +496,35 @@ impl State {
         Self::check_body(rt, &body, namespace)?;
         let ns = Self::ns_key(rt, namespace);
         if rt.namespaced && ns.is_empty() {
-            return Err(ApiError::bad_request("the server could not find the requested resource: a namespace is required"));
+            return Err(ApiError::bad_request(
+                "the server could not find the requested resource: a namespace is required",
+            ));
         }
         let mut name = meta_str(&body, "name").unwrap_or_default().to_string();
         if name.is_empty() {
             let Some(prefix) = meta_str(&body, "generateName").map(str::to_string) else {
-                return Err(ApiError::invalid(rt, "", "metadata.name", "Required value: name or generateName is required"));
+                return Err(ApiError::invalid(
+                    rt,
+                    "",
+                    "metadata.name",
+                    "Required value: name or generateName is required",
+                ));
             };
             name = format!("{prefix}{}", self.name_suffix());
         }
         self.check_namespace(rt, &ns)?;
         if self.get_raw(&rt.store_key(), &ns, &name).is_some() {
-            return Err(ApiError::new(
-                409,
-                "AlreadyExists",
-                format!("{} \"{name}\" already exists", rt.qualified()),
-            )
-            .about(rt, &name));
+            return Err(ApiError::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", rt.qualified()))
+                .about(rt, &name));
         }
         let time = now();
         body["apiVersion"] = json!(rt.api_version());
         body["kind"] = json!(rt.kind);
-        if rt.status {
-            if let Value::Object(m) = &mut body {
-                // The status strategy clears status on create.
-                m.remove("status");
-            }
+        if rt.status
+            && let Value::Object(m) = &mut body
+        {
+            // The status strategy clears status on create.
+            m.remove("status");
         }
         let uid = self.uid();
         {
@@ -578,9 +562,7 @@ impl State {
         match (rt.group.as_str(), rt.plural.as_str()) {
             ("", "namespaces") => {
                 let name = meta_str(obj, "name").unwrap_or_default().to_string();
-                let labels = meta_mut(obj)
-                    .entry("labels")
-                    .or_insert_with(|| json!({}));
+                let labels = meta_mut(obj).entry("labels").or_insert_with(|| json!({}));
                 labels["kubernetes.io/metadata.name"] = json!(name);
                 obj["spec"] = json!({"finalizers": ["kubernetes"]});
                 obj["status"] = json!({"phase": "Active"});
@@ -601,9 +583,8 @@ impl State {
     /// Registers CRD types after a CRD write.
     fn after_write(&mut self, rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
         if rt.group == CRD_GROUP && rt.plural == "customresourcedefinitions" {
-            let types = Registry::types_from_crd(obj).map_err(|e| {
-                ApiError::invalid(rt, meta_str(obj, "name").unwrap_or_default(), "spec", &e)
-            })?;
+            let types = Registry::types_from_crd(obj)
+                .map_err(|e| ApiError::invalid(rt, meta_str(obj, "name").unwrap_or_default(), "spec", &e))?;
             if let Some(first) = types.first() {
                 let (group, plural) = (first.group.clone(), first.plural.clone());
                 self.registry.set_custom(&group, &plural, types);
@@ -624,13 +605,9 @@ impl State {
     ) -> Value {
         self.rv += 1;
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(self.rv.to_string()));
-        self.objects
-            .entry(rt.store_key())
-            .or_default()
-            .insert((ns.to_string(), name.to_string()), obj.clone());
+        self.objects.entry(rt.store_key()).or_default().insert((ns.to_string(), name.to_string()), obj.clone());
         if obj.pointer("/metadata/deletionTimestamp").is_some() {
-            self.terminating
-                .insert((rt.store_key(), ns.to_string(), name.to_string()));
+            self.terminating.insert((rt.store_key(), ns.to_string(), name.to_string()));
         }
         self.emit(rt.store_key(), ns, kind, obj.clone(), old);
         obj
@@ -649,10 +626,7 @@ impl State {
 
     /// Removes an object for good: DELETED event, then garbage collection of its dependents.
     fn remove(&mut self, key: &StoreKey, ns: &str, name: &str) {
-        let Some(mut obj) = self
-            .objects
-            .get_mut(key)
-            .and_then(|m| m.remove(&(ns.to_string(), name.to_string())))
+        let Some(mut obj) = self.objects.get_mut(key).and_then(|m| m.remove(&(ns.to_string(), name.to_string())))
         else {
             return;
         };
@@ -661,14 +635,14 @@ impl State {
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(self.rv.to_string()));
         let uid = meta_str(&obj, "uid").unwrap_or_default().to_string();
         self.emit(key.clone(), ns, EventType::Deleted, obj.clone(), None);
-        if key.group == CRD_GROUP && key.plural == "customresourcedefinitions" {
-            if let Ok(types) = Registry::types_from_crd(&obj) {
-                if let Some(t) = types.first() {
-                    let (g, p) = (t.group.clone(), t.plural.clone());
-                    self.registry.set_custom(&g, &p, Vec::new());
-                    self.objects.remove(&StoreKey { group: g, plural: p });
-                }
-            }
+        if key.group == CRD_GROUP
+            && key.plural == "customresourcedefinitions"
+            && let Ok(types) = Registry::types_from_crd(&obj)
+            && let Some(t) = types.first()
+        {
+            let (g, p) = (t.group.clone(), t.plural.clone());
+            self.registry.set_custom(&g, &p, Vec::new());
+            self.objects.remove(&StoreKey { group: g, plural: p });
         }
         self.collect_garbage(&uid);
     }
@@ -696,11 +670,8 @@ impl State {
         }
         for (key, ns, name) in dependents {
             let Some(obj) = self.get_raw(&key, &ns, &name).cloned() else { continue };
-            let refs: Vec<Value> = obj
-                .pointer("/metadata/ownerReferences")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let refs: Vec<Value> =
+                obj.pointer("/metadata/ownerReferences").and_then(Value::as_array).cloned().unwrap_or_default();
             let remaining: Vec<Value> = refs
                 .into_iter()
                 .filter(|r| r.get("uid").and_then(Value::as_str).is_some_and(|u| u != uid && live.contains(u)))
@@ -731,9 +702,7 @@ impl State {
                     !self.objects.values().any(|m| m.keys().any(|(n, _)| n == name))
                 } else if key.group == CRD_GROUP && key.plural == "customresourcedefinitions" {
                     let types = Registry::types_from_crd(obj).unwrap_or_default();
-                    types.first().is_none_or(|t| {
-                        self.objects.get(&t.store_key()).is_none_or(BTreeMap::is_empty)
-                    })
+                    types.first().is_none_or(|t| self.objects.get(&t.store_key()).is_none_or(BTreeMap::is_empty))
                 } else {
                     true
                 };
@@ -751,13 +720,11 @@ impl State {
 
     fn check_rv(rt: &ResourceType, name: &str, current: &Value, given: Option<&str>) -> Result<(), ApiError> {
         match given {
-            Some(rv) if !rv.is_empty() && Some(rv) != meta_str(current, "resourceVersion") => Err(
-                ApiError::conflict(
-                    rt,
-                    name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                ),
-            ),
+            Some(rv) if !rv.is_empty() && Some(rv) != meta_str(current, "resourceVersion") => Err(ApiError::conflict(
+                rt,
+                name,
+                "the object has been modified; please apply your changes to the latest version and try again",
+            )),
             _ => Ok(()),
         }
     }
@@ -797,8 +764,13 @@ impl State {
                 new["apiVersion"] = json!(rt.api_version());
                 new["kind"] = json!(rt.kind);
                 let keep = [
-                    "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp",
-                    "deletionGracePeriodSeconds", "generation",
+                    "name",
+                    "namespace",
+                    "uid",
+                    "creationTimestamp",
+                    "deletionTimestamp",
+                    "deletionGracePeriodSeconds",
+                    "generation",
                 ];
                 let old_meta = old.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
                 let meta = meta_mut(new);
@@ -867,9 +839,7 @@ impl State {
     }
 
     fn existing(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Value, ApiError> {
-        self.get_raw(&rt.store_key(), ns, name)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(rt, name))
+        self.get_raw(&rt.store_key(), ns, name).cloned().ok_or_else(|| ApiError::not_found(rt, name))
     }
 
     /// PUT, on the main endpoint or `/status`.
@@ -918,7 +888,11 @@ impl State {
         match content_type {
             PatchType::Merge | PatchType::StrategicMerge => patch::merge_patch(&mut new, body),
             PatchType::Json => patch::json_patch(&mut new, body).map_err(|e| {
-                ApiError::new(422, "Invalid", format!("the server rejected our request due to an error in our request: {e}"))
+                ApiError::new(
+                    422,
+                    "Invalid",
+                    format!("the server rejected our request due to an error in our request: {e}"),
+                )
             })?,
         }
         Self::check_body(rt, &new, namespace)?;
@@ -946,9 +920,7 @@ impl State {
     ) -> Result<(Value, bool), ApiError> {
         Self::check_body(rt, config, namespace)?;
         if config.get("apiVersion").is_none() || config.get("kind").is_none() {
-            return Err(ApiError::bad_request(
-                "apiVersion and kind are required in a server-side apply configuration",
-            ));
+            return Err(ApiError::bad_request("apiVersion and kind are required in a server-side apply configuration"));
         }
         if meta_str(config, "name").is_some_and(|n| n != name) {
             return Err(ApiError::bad_request("the name of the object does not match the name on the URL"));
@@ -1000,21 +972,29 @@ impl State {
     ) -> Result<Deleted, ApiError> {
         let ns = Self::ns_key(rt, namespace);
         let old = self.existing(rt, &ns, name)?;
-        if let Some(uid) = &opts.uid {
-            if Some(uid.as_str()) != meta_str(&old, "uid") {
-                return Err(ApiError::conflict(rt, name, &format!(
+        if let Some(uid) = &opts.uid
+            && Some(uid.as_str()) != meta_str(&old, "uid")
+        {
+            return Err(ApiError::conflict(
+                rt,
+                name,
+                &format!(
                     "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
                     meta_str(&old, "uid").unwrap_or_default()
-                )));
-            }
+                ),
+            ));
         }
-        if let Some(rv) = &opts.resource_version {
-            if Some(rv.as_str()) != meta_str(&old, "resourceVersion") {
-                return Err(ApiError::conflict(rt, name, &format!(
+        if let Some(rv) = &opts.resource_version
+            && Some(rv.as_str()) != meta_str(&old, "resourceVersion")
+        {
+            return Err(ApiError::conflict(
+                rt,
+                name,
+                &format!(
                     "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
                     meta_str(&old, "resourceVersion").unwrap_or_default()
-                )));
-            }
+                ),
+            ));
         }
         if opts.dry_run {
             return Ok(Deleted::Pending(serve_as(&old, rt)));
@@ -1026,9 +1006,7 @@ impl State {
                 || (rt.group == CRD_GROUP && rt.plural == "customresourcedefinitions"));
         match policy {
             "Orphan" if !fins.iter().any(|f| f == "orphan") => fins.push("orphan".into()),
-            "Foreground" if !fins.iter().any(|f| f == "foregroundDeletion") => {
-                fins.push("foregroundDeletion".into())
-            }
+            "Foreground" if !fins.iter().any(|f| f == "foregroundDeletion") => fins.push("foregroundDeletion".into()),
             "Orphan" | "Foreground" | "Background" => {}
             other => {
                 return Err(ApiError::bad_request(format!(
@@ -1058,11 +1036,8 @@ impl State {
         if rt.group.is_empty() && rt.plural == "namespaces" {
             marked["status"]["phase"] = json!("Terminating");
         }
-        let marked = if marked != old {
-            self.commit(rt, &ns, name, marked, EventType::Modified, Some(old))
-        } else {
-            old
-        };
+        let marked =
+            if marked != old { self.commit(rt, &ns, name, marked, EventType::Modified, Some(old)) } else { old };
         let reply = serve_as(&marked, rt);
         self.run_deletion_controllers(rt, &ns, name, &marked);
         self.settle();
@@ -1101,11 +1076,8 @@ impl State {
         if rt.group == CRD_GROUP && rt.plural == "customresourcedefinitions" {
             let types = Registry::types_from_crd(obj).unwrap_or_default();
             if let Some(crt) = types.first() {
-                let names: Vec<(String, String)> = self
-                    .objects
-                    .get(&crt.store_key())
-                    .map(|m| m.keys().cloned().collect())
-                    .unwrap_or_default();
+                let names: Vec<(String, String)> =
+                    self.objects.get(&crt.store_key()).map(|m| m.keys().cloned().collect()).unwrap_or_default();
                 for (cns, cname) in names {
                     let _ = self.delete(crt, Some(&cns), &cname, &DeleteOptions::default());
                 }
@@ -1288,9 +1260,7 @@ fn main_scope(rt: &ResourceType) -> Scope {
 /// The status kube-apiserver's CRD controllers set once names are accepted.
 fn crd_status(crd: &Value) -> Value {
     let time = now();
-    let condition = |kind: &str, reason: &str, message: &str| {
-        json!({"type": kind, "status": "True", "lastTransitionTime": time, "reason": reason, "message": message})
-    };
+    let condition = |kind: &str, reason: &str, message: &str| json!({"type": kind, "status": "True", "lastTransitionTime": time, "reason": reason, "message": message});
     let stored: Vec<Value> = crd
         .pointer("/spec/versions")
         .and_then(Value::as_array)
@@ -1367,13 +1337,25 @@ mod tests {
         assert_eq!(made["metadata"]["generation"], 1);
         assert!(made.get("status").is_none(), "status is cleared on create");
         let labelled = s
-            .patch(&t, Some("default"), "d", PatchType::Merge, &json!({"metadata": {"labels": {"a": "b"}}}), "t", false, false)
+            .patch(
+                &t,
+                Some("default"),
+                "d",
+                PatchType::Merge,
+                &json!({"metadata": {"labels": {"a": "b"}}}),
+                "t",
+                false,
+                false,
+            )
             .expect("ok");
         assert_eq!(labelled["metadata"]["generation"], 1);
         let status = s
             .patch(&t, Some("default"), "d", PatchType::Merge, &json!({"status": {"replicas": 1}}), "t", true, false)
             .expect("ok");
-        assert_eq!((status["metadata"]["generation"].clone(), status["status"]["replicas"].clone()), (json!(1), json!(1)));
+        assert_eq!(
+            (status["metadata"]["generation"].clone(), status["status"]["replicas"].clone()),
+            (json!(1), json!(1))
+        );
         let ignored = s
             .patch(&t, Some("default"), "d", PatchType::Merge, &json!({"status": {"replicas": 5}}), "t", false, false)
             .expect("ok");
@@ -1411,8 +1393,17 @@ mod tests {
         };
         assert!(obj["metadata"]["deletionTimestamp"].is_string());
         assert!(s.get(&t, Some("default"), "f").is_ok());
-        s.patch(&t, Some("default"), "f", PatchType::Merge, &json!({"metadata": {"finalizers": null}}), "t", false, false)
-            .expect("ok");
+        s.patch(
+            &t,
+            Some("default"),
+            "f",
+            PatchType::Merge,
+            &json!({"metadata": {"finalizers": null}}),
+            "t",
+            false,
+            false,
+        )
+        .expect("ok");
         assert!(s.get(&t, Some("default"), "f").is_err());
     }
 

@@ -13,9 +13,7 @@ use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kube::api::{
-    Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
-};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
 use kube::core::{DynamicObject, GroupVersionKind};
 use kube::discovery::{self, Discovery, Scope};
 use kube::runtime::wait::{await_condition, conditions};
@@ -48,9 +46,8 @@ async fn discovery_run_aggregated_and_pinned_kind() {
     assert_eq!(ar.plural, "deployments");
     assert_eq!(caps.scope, Scope::Namespaced);
     assert!(caps.subresources.iter().any(|(sub, _)| sub.plural == "status"));
-    let (ns_ar, ns_caps) = disc
-        .resolve_gvk(&GroupVersionKind::gvk("", "v1", "Namespace"))
-        .expect("namespaces discovered");
+    let (ns_ar, ns_caps) =
+        disc.resolve_gvk(&GroupVersionKind::gvk("", "v1", "Namespace")).expect("namespaces discovered");
     assert_eq!((ns_ar.plural.as_str(), ns_caps.scope), ("namespaces", Scope::Cluster));
 
     let agg = Discovery::new(client.clone()).run_aggregated().await.expect("aggregated discovery");
@@ -60,12 +57,10 @@ async fn discovery_run_aggregated_and_pinned_kind() {
     assert_eq!(lease.plural, "leases");
     assert!(agg.resolve_gvk(&GroupVersionKind::gvk("", "v1", "Secret")).is_some());
 
-    let (hpa, _) = discovery::pinned_kind(
-        &client,
-        &GroupVersionKind::gvk("autoscaling", "v2", "HorizontalPodAutoscaler"),
-    )
-    .await
-    .expect("pinned kind");
+    let (hpa, _) =
+        discovery::pinned_kind(&client, &GroupVersionKind::gvk("autoscaling", "v2", "HorizontalPodAutoscaler"))
+            .await
+            .expect("pinned kind");
     assert_eq!(hpa.plural, "horizontalpodautoscalers");
     let missing = discovery::pinned_kind(&client, &GroupVersionKind::gvk("example.com", "v1", "Nope")).await;
     assert!(missing.is_err());
@@ -93,10 +88,13 @@ async fn create_get_list_replace_delete_with_upstream_errors() {
     assert_eq!(server.get("configmaps", Some("default"), "one").expect("stored")["data"]["a"], "2");
 
     let generated = api
-        .create(&PostParams::default(), &ConfigMap {
-            metadata: ObjectMeta { generate_name: Some("gen-".into()), ..ObjectMeta::default() },
-            ..ConfigMap::default()
-        })
+        .create(
+            &PostParams::default(),
+            &ConfigMap {
+                metadata: ObjectMeta { generate_name: Some("gen-".into()), ..ObjectMeta::default() },
+                ..ConfigMap::default()
+            },
+        )
         .await
         .expect("generateName");
     assert!(generated.name_any().starts_with("gen-") && generated.name_any().len() == 9);
@@ -108,7 +106,8 @@ async fn create_get_list_replace_delete_with_upstream_errors() {
     assert!(server.get("configmaps", Some("default"), "one").is_none());
 
     let ns_api: Api<Namespace> = Api::all(client);
-    let names: Vec<String> = ns_api.list(&ListParams::default()).await.expect("namespaces").iter().map(ResourceExt::name_any).collect();
+    let names: Vec<String> =
+        ns_api.list(&ListParams::default()).await.expect("namespaces").iter().map(ResourceExt::name_any).collect();
     assert!(names.contains(&"default".to_string()) && names.contains(&"kube-system".to_string()));
 }
 
@@ -197,9 +196,7 @@ async fn stale_resource_version_conflicts() {
 async fn server_side_apply_ownership_conflicts_force_and_removal() {
     let (server, client) = setup().await;
     let api: Api<ConfigMap> = Api::default_namespaced(client);
-    let config = |data: serde_json::Value| {
-        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": data})
-    };
+    let config = |data: serde_json::Value| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": data});
     let created = api
         .patch("ssa", &PatchParams::apply("alice"), &Patch::Apply(config(json!({"a": "1", "b": "2"}))))
         .await
@@ -211,10 +208,8 @@ async fn server_side_apply_ownership_conflicts_force_and_removal() {
     assert_eq!(fields["f:data"], json!({"f:a": {}, "f:b": {}}));
 
     // bob agrees on a (shared) and wants b changed: conflict with alice.
-    let err = status(
-        api.patch("ssa", &PatchParams::apply("bob"), &Patch::Apply(config(json!({"a": "1", "b": "3"}))))
-            .await,
-    );
+    let err =
+        status(api.patch("ssa", &PatchParams::apply("bob"), &Patch::Apply(config(json!({"a": "1", "b": "3"})))).await);
     assert_eq!((err.code, err.reason.as_str()), (409, "Conflict"));
     assert_eq!(err.message, "Apply failed with 1 conflict: conflict with \"alice\": .data.b");
     let causes = err.details.expect("details").causes;
@@ -254,9 +249,7 @@ async fn server_side_apply_ownership_conflicts_force_and_removal() {
         .collect();
     assert_eq!(updaters.len(), 1, "{stored}");
     // Apply without a field manager is refused.
-    let no_manager = api
-        .patch("ssa", &PatchParams::default(), &Patch::Apply(config(json!({}))))
-        .await;
+    let no_manager = api.patch("ssa", &PatchParams::default(), &Patch::Apply(config(json!({})))).await;
     assert!(no_manager.is_err(), "kube refuses it before sending; the server would answer 422");
 }
 
@@ -275,14 +268,22 @@ async fn status_subresource_and_generation() {
     assert_eq!(made.metadata.generation, Some(1));
     assert!(made.status.is_none(), "status is dropped on create");
     let st = api
-        .patch_status("web", &PatchParams::default(), &Patch::Merge(json!({"status": {"replicas": 1}, "spec": {"replicas": 5}})))
+        .patch_status(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"replicas": 1}, "spec": {"replicas": 5}})),
+        )
         .await
         .expect("status patch");
     assert_eq!(st.status.as_ref().and_then(|s| s.replicas), Some(1));
     assert_eq!(st.spec.as_ref().and_then(|s| s.replicas), Some(1), "status endpoint ignores spec");
     assert_eq!(st.metadata.generation, Some(1));
     let main = api
-        .patch("web", &PatchParams::default(), &Patch::Merge(json!({"status": {"replicas": 9}, "spec": {"replicas": 3}})))
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"replicas": 9}, "spec": {"replicas": 3}})),
+        )
         .await
         .expect("main patch");
     assert_eq!(main.status.as_ref().and_then(|s| s.replicas), Some(1), "main endpoint ignores status");
@@ -338,7 +339,12 @@ async fn streaming_list_watcher_gets_the_initial_state() {
     let mut stream = watcher(api.clone(), watcher::Config::default().streaming_lists()).boxed();
     let mut names = Vec::new();
     loop {
-        match tokio::time::timeout(Duration::from_secs(5), stream.try_next()).await.expect("in time").expect("ok").expect("open") {
+        match tokio::time::timeout(Duration::from_secs(5), stream.try_next())
+            .await
+            .expect("in time")
+            .expect("ok")
+            .expect("open")
+        {
             watcher::Event::InitApply(o) => names.push(o.name_any()),
             watcher::Event::InitDone => break,
             _ => {}
@@ -355,12 +361,21 @@ async fn raw_watch_bookmarks_selector_transitions_and_expiry() {
     let params = WatchParams::default().labels("app=web").timeout(10);
     let mut stream = api.watch(&params, &start).await.expect("watch").boxed();
     api.create(&PostParams::default(), &cm("w", &[("app", "db")])).await.expect("create");
-    api.patch("w", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "web"}}}))).await.expect("into selection");
-    api.patch("w", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "db"}}}))).await.expect("out of selection");
+    api.patch("w", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "web"}}})))
+        .await
+        .expect("into selection");
+    api.patch("w", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "db"}}})))
+        .await
+        .expect("out of selection");
     let mut kinds = Vec::new();
     let mut bookmark_rv = None;
     while bookmark_rv.is_none() || kinds.len() < 2 {
-        match tokio::time::timeout(Duration::from_secs(5), stream.try_next()).await.expect("in time").expect("ok").expect("open") {
+        match tokio::time::timeout(Duration::from_secs(5), stream.try_next())
+            .await
+            .expect("in time")
+            .expect("ok")
+            .expect("open")
+        {
             WatchEvent::Added(o) => kinds.push(format!("ADDED {}", o.name_any())),
             WatchEvent::Modified(o) => kinds.push(format!("MODIFIED {}", o.name_any())),
             WatchEvent::Deleted(o) => kinds.push(format!("DELETED {}", o.name_any())),
@@ -433,9 +448,8 @@ async fn finalizers_keep_the_object_until_removed() {
     let waiter = await_condition(api.clone(), "held", conditions::is_deleted(&uid));
     let (pp, unhold) = (PatchParams::default(), Patch::Merge(json!({"metadata": {"finalizers": null}})));
     let remove = api.patch("held", &pp, &unhold);
-    let (gone, removed) = tokio::time::timeout(Duration::from_secs(5), async { tokio::join!(waiter, remove) })
-        .await
-        .expect("in time");
+    let (gone, removed) =
+        tokio::time::timeout(Duration::from_secs(5), async { tokio::join!(waiter, remove) }).await.expect("in time");
     removed.expect("remove finalizer");
     gone.expect("deleted");
     assert!(server.get("configmaps", Some("default"), "held").is_none());
@@ -480,7 +494,8 @@ async fn crd_registration_then_custom_resource_crud() {
     assert!(server.serves("widgets.example.com"));
 
     let disc = Discovery::new(client.clone()).run().await.expect("discovery");
-    let (ar, caps) = disc.resolve_gvk(&GroupVersionKind::gvk("example.com", "v1", "Widget")).expect("widget discovered");
+    let (ar, caps) =
+        disc.resolve_gvk(&GroupVersionKind::gvk("example.com", "v1", "Widget")).expect("widget discovered");
     assert_eq!((ar.plural.as_str(), caps.scope), ("widgets", Scope::Namespaced));
 
     let widgets: Api<Widget> = Api::default_namespaced(client.clone());
@@ -490,9 +505,13 @@ async fn crd_registration_then_custom_resource_crud() {
         .expect("create widget");
     assert_eq!(w.metadata.generation, Some(1));
     let st = widgets
-        .patch_status("w1", &PatchParams::apply("ctl").force(), &Patch::Apply(json!({
-            "apiVersion": "example.com/v1", "kind": "Widget", "status": {"ready": true}
-        })))
+        .patch_status(
+            "w1",
+            &PatchParams::apply("ctl").force(),
+            &Patch::Apply(json!({
+                "apiVersion": "example.com/v1", "kind": "Widget", "status": {"ready": true}
+            })),
+        )
         .await
         .expect("status apply");
     assert!(st.status.expect("status").ready);
@@ -535,7 +554,11 @@ async fn faults_errors_conflicts_delays_and_dropped_watches() {
     api.create(&PostParams::default(), &cm("i", &[])).await.expect("create");
     let mut names = Vec::new();
     while !names.contains(&"i".to_string()) {
-        let o = tokio::time::timeout(Duration::from_secs(10), stream.try_next()).await.expect("in time").expect("ok").expect("open");
+        let o = tokio::time::timeout(Duration::from_secs(10), stream.try_next())
+            .await
+            .expect("in time")
+            .expect("ok")
+            .expect("open");
         names.push(o.name_any());
     }
     assert!(server.count_requests(|r| r.verb == "watch") - before >= 2, "the watch was re-established");
@@ -588,8 +611,8 @@ async fn events_recorder_creates_then_patches_a_series() {
 
 #[tokio::test]
 async fn controller_reconciles_and_owns_children() {
-    use std::sync::Arc;
     use kube::runtime::controller::{Action, Controller};
+    use std::sync::Arc;
 
     let (server, client) = setup().await;
     let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
@@ -625,10 +648,13 @@ async fn controller_reconciles_and_owns_children() {
 async fn namespace_deletion_takes_its_objects() {
     let (server, client) = setup().await;
     let nss: Api<Namespace> = Api::all(client.clone());
-    nss.create(&PostParams::default(), &Namespace {
-        metadata: ObjectMeta { name: Some("team".into()), ..ObjectMeta::default() },
-        ..Namespace::default()
-    })
+    nss.create(
+        &PostParams::default(),
+        &Namespace {
+            metadata: ObjectMeta { name: Some("team".into()), ..ObjectMeta::default() },
+            ..Namespace::default()
+        },
+    )
     .await
     .expect("namespace");
     let api: Api<ConfigMap> = Api::namespaced(client, "team");
@@ -644,9 +670,8 @@ async fn shutdown_ends_watches() {
     let api: Api<ConfigMap> = Api::default_namespaced(client);
     let mut stream = api.watch(&WatchParams::default(), "0").await.expect("watch").boxed();
     server.shutdown().await;
-    let end = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Ok(Some(_)) = stream.try_next().await {}
-    })
-    .await;
+    let end =
+        tokio::time::timeout(Duration::from_secs(5), async { while let Ok(Some(_)) = stream.try_next().await {} })
+            .await;
     assert!(end.is_ok(), "the stream ended");
 }

@@ -9,11 +9,8 @@ use sealops_test_apiserver::{ApiServerHandle, TestApiServer};
 
 /// A started server and a client for it.
 pub async fn setup() -> (ApiServerHandle, Client) {
-    let server = TestApiServer::builder()
-        .bookmark_interval(Duration::from_millis(100))
-        .start()
-        .await
-        .expect("server starts");
+    let server =
+        TestApiServer::builder().bookmark_interval(Duration::from_millis(100)).start().await.expect("server starts");
     let client = client_for(&server).await;
     (server, client)
 }
