@@ -56,9 +56,10 @@
 //! | Events (core v1, events.k8s.io/v1), Leases | ordinary resources, as upstream |
 //! | admission (mutating/validating webhooks, quota, limit ranges), defaulting, OpenAPI schema validation, pruning unknown fields, immutable fields | absent |
 //! | authentication, authorization (RBAC objects are stored, never enforced), impersonation | absent |
-//! | protobuf, CBOR, Table output (`kubectl get` falls back to its own printing), `/openapi` | absent |
+//! | protobuf, CBOR, Table output (`kubectl get` falls back to its own printing), `/openapi` | absent: a protobuf body gets 415, so `kubectl create`/`replace` of built-in types fail; `kubectl apply --server-side --validate=false`, `get`, `label`, `patch`, `delete` work |
 //! | controllers (Deployments make no ReplicaSets or Pods, Services no Endpoints, ...) | absent |
-//! | scale subresource, `pods/log`, `exec`, `proxy`, `eviction`, other subresources | absent |
+//! | `services/{name[:port]}/proxy/{path}` | approximated: forwarded over HTTP/1.1 to the address registered with [`ApiServerHandle::proxy_service`] (port ignored; the Service object need not exist, upstream answers 404 without it); 503 when none is registered |
+//! | scale subresource, `pods/log`, `exec`, pod proxy, `eviction`, other subresources | absent |
 //! | TLS | absent: plain HTTP only |
 //!
 //! # Fault injection
@@ -199,6 +200,7 @@ impl Builder {
             bookmark_interval: self.bookmark_interval,
             shutdown: stopped.clone(),
             addr,
+            proxies: Mutex::new(std::collections::BTreeMap::new()),
         });
         let task = tokio::spawn(serve(listener, shared.clone(), stopped));
         Ok(ApiServerHandle { shared, addr, stop, task: Some(task) })
@@ -314,6 +316,18 @@ impl ApiServerHandle {
     /// Empties the request log.
     pub fn clear_requests(&self) {
         self.shared.log().clear();
+    }
+
+    /// Sends `services/{service}/proxy/…` in `namespace` to `target` (a local HTTP server, e.g.
+    /// the daemon's), as the apiserver's service proxy would reach the Service's pods. Without a
+    /// target the proxy answers 503 "no endpoints available".
+    pub fn proxy_service(&self, namespace: &str, service: &str, target: SocketAddr) {
+        self.shared.proxies().insert((namespace.to_string(), service.to_string()), target);
+    }
+
+    /// Removes a service proxy target.
+    pub fn unproxy_service(&self, namespace: &str, service: &str) {
+        self.shared.proxies().remove(&(namespace.to_string(), service.to_string()));
     }
 
     /// The fault switchboard.

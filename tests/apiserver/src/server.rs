@@ -3,6 +3,7 @@
 //!
 //! Paths follow <https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-uris>.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -67,12 +68,19 @@ pub struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// Where the server listens (for discovery's serverAddressByClientCIDRs).
     pub addr: SocketAddr,
+    /// Endpoints of `services/{name}/proxy` by (namespace, service).
+    pub proxies: Mutex<BTreeMap<(String, String), SocketAddr>>,
 }
 
 impl Shared {
     /// The store, even after a panicking holder (tests go on to report their own failure).
     pub fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Service proxy targets.
+    pub fn proxies(&self) -> MutexGuard<'_, BTreeMap<(String, String), SocketAddr>> {
+        self.proxies.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The request log.
@@ -199,6 +207,8 @@ enum Route {
     Discovery(Value, bool),
     Resource(Target),
     Plain(&'static str),
+    /// `services/{name}/proxy/{path}`: namespace, service, path (with a leading `/`).
+    Proxy(String, String, String),
 }
 
 fn not_found_path() -> ApiError {
@@ -341,6 +351,15 @@ fn route(shared: &Shared, path: &str, aggregated: bool) -> Result<Route, ApiErro
     if namespace.is_some() && !rt.namespaced {
         return Err(not_found_path());
     }
+    if rt.group.is_empty() && rt.plural == "services" {
+        if let (Some(ns), [name, "proxy", rest @ ..]) = (&namespace, tail) {
+            // `name`, `name:port` or `scheme:name:port`.
+            let name = decode(name);
+            let parts: Vec<&str> = name.split(':').collect();
+            let service = if parts.len() == 3 { parts[1] } else { parts[0] };
+            return Ok(Route::Proxy(ns.clone(), service.to_string(), format!("/{}", rest.join("/"))));
+        }
+    }
     let (name, status) = match tail {
         [] => (None, false),
         [name] => (Some(decode(name)), false),
@@ -352,7 +371,11 @@ fn route(shared: &Shared, path: &str, aggregated: bool) -> Result<Route, ApiErro
 
 fn verb_of(method: &Method, route: &Result<Route, ApiError>, query: &Query) -> &'static str {
     let Ok(Route::Resource(t)) = route else {
-        return if matches!(route, Ok(Route::Discovery(..))) { "discovery" } else { "other" };
+        return match route {
+            Ok(Route::Discovery(..)) => "discovery",
+            Ok(Route::Proxy(..)) => "proxy",
+            _ => "other",
+        };
     };
     match (method, t.name.is_some()) {
         (&Method::GET, false) if query.flag("watch") => "watch",
@@ -409,6 +432,32 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respo
                 r.headers_mut().insert(CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain"));
                 r
             }
+            Ok(Route::Proxy(ns, service, target_path)) => {
+                let target = shared.proxies().get(&(ns.clone(), service.clone())).copied();
+                match target {
+                    None => error(&ApiError::new(
+                        503,
+                        "ServiceUnavailable",
+                        format!("no endpoints available for service \"{service}\""),
+                    )),
+                    Some(addr) => {
+                        let upstream = ForwardRequest {
+                            method: method.clone(),
+                            path: target_path,
+                            query: raw_query.clone(),
+                            content_type: content_type.clone(),
+                            body: body.clone(),
+                        };
+                        forward(addr, upstream).await.unwrap_or_else(|e| {
+                            error(&ApiError::new(
+                                503,
+                                "ServiceUnavailable",
+                                format!("error trying to reach service: {e}"),
+                            ))
+                        })
+                    }
+                }
+            }
             Ok(Route::Discovery(doc, agg)) => {
                 json_response(200, &doc, if agg { AGGREGATED_V2 } else { "application/json" })
             }
@@ -443,6 +492,34 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respo
     Ok(response)
 }
 
+/// What the service proxy sends on.
+struct ForwardRequest {
+    method: Method,
+    path: String,
+    query: String,
+    content_type: Option<String>,
+    body: Bytes,
+}
+
+/// Forwards one request to a registered service endpoint over plain HTTP/1.1 (the apiserver's
+/// service proxy, minus the pod network).
+async fn forward(addr: SocketAddr, req: ForwardRequest) -> Result<Response<Body>, String> {
+    let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    let uri = if req.query.is_empty() { req.path } else { format!("{}?{}", req.path, req.query) };
+    let mut builder = Request::builder().method(req.method).uri(uri).header(hyper::header::HOST, addr.to_string());
+    if let Some(ct) = req.content_type {
+        builder = builder.header(CONTENT_TYPE, ct);
+    }
+    let request = builder.body(Full::new(req.body)).map_err(|e| e.to_string())?;
+    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok(Response::from_parts(parts, full(bytes)))
+}
+
 struct Ctx<'a> {
     shared: &'a Arc<Shared>,
     query: &'a Query,
@@ -455,6 +532,13 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn json_body(&self) -> Result<Value, ApiError> {
+        if self.content_type.contains("protobuf") {
+            return Err(ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                "the test API server speaks JSON only, not protobuf (kubectl: use `apply --server-side`)",
+            ));
+        }
         serde_json::from_slice(self.body)
             .map_err(|e| ApiError::bad_request(format!("error decoding the request body as JSON: {e}")))
     }

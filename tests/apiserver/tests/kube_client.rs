@@ -675,3 +675,48 @@ async fn shutdown_ends_watches() {
             .await;
     assert!(end.is_ok(), "the stream ended");
 }
+
+#[tokio::test]
+async fn service_proxy_forwards_to_a_registered_endpoint() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (server, client) = setup().await;
+    let path = "/api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:/proxy/v1/cert.pem";
+    // Without a registered endpoint the proxy answers 503, which kube's default retry policy
+    // retries for minutes: not exercised here.
+    let endpoint = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = endpoint.local_addr().expect("addr");
+    let seen = tokio::spawn(async move {
+        let (mut sock, _) = endpoint.accept().await.expect("accept");
+        let mut buf = vec![0u8; 4096];
+        let n = sock.read(&mut buf).await.expect("read");
+        let body = "-----BEGIN CERTIFICATE-----\n";
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/x-pem-file\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        sock.write_all(reply.as_bytes()).await.expect("write");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    server.proxy_service("kube-system", "sealed-secrets-controller", addr);
+    let text = client.request_text(http::Request::get(path).body(Vec::new()).expect("request")).await.expect("proxied");
+    assert_eq!(text, "-----BEGIN CERTIFICATE-----\n");
+    let request = seen.await.expect("join");
+    assert!(request.starts_with("GET /v1/cert.pem HTTP/1.1"), "{request}");
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing() {
+    let (server, client) = setup().await;
+    let api: Api<ConfigMap> = Api::default_namespaced(client);
+    let params = PostParams { dry_run: true, ..PostParams::default() };
+    let answered = api.create(&params, &cm("dry", &[])).await.expect("dry-run create");
+    assert_eq!(answered.name_any(), "dry");
+    assert!(server.get("configmaps", Some("default"), "dry").is_none());
+    api.create(&PostParams::default(), &cm("wet", &[])).await.expect("create");
+    let before = server.resource_version();
+    let dry_patch = PatchParams { dry_run: true, ..PatchParams::default() };
+    let patched = api.patch("wet", &dry_patch, &Patch::Merge(json!({"data": {"a": "9"}}))).await.expect("dry patch");
+    assert_eq!(patched.data.expect("data")["a"], "9");
+    assert_eq!(server.resource_version(), before);
+    assert_eq!(server.get("configmaps", Some("default"), "wet").expect("stored")["data"]["a"], "1");
+}
