@@ -351,14 +351,15 @@ fn route(shared: &Shared, path: &str, aggregated: bool) -> Result<Route, ApiErro
     if namespace.is_some() && !rt.namespaced {
         return Err(not_found_path());
     }
-    if rt.group.is_empty() && rt.plural == "services" {
-        if let (Some(ns), [name, "proxy", rest @ ..]) = (&namespace, tail) {
-            // `name`, `name:port` or `scheme:name:port`.
-            let name = decode(name);
-            let parts: Vec<&str> = name.split(':').collect();
-            let service = if parts.len() == 3 { parts[1] } else { parts[0] };
-            return Ok(Route::Proxy(ns.clone(), service.to_string(), format!("/{}", rest.join("/"))));
-        }
+    if rt.group.is_empty()
+        && rt.plural == "services"
+        && let (Some(ns), [name, "proxy", rest @ ..]) = (&namespace, tail)
+    {
+        // `name`, `name:port` or `scheme:name:port`.
+        let name = decode(name);
+        let parts: Vec<&str> = name.split(':').collect();
+        let service = if parts.len() == 3 { parts[1] } else { parts[0] };
+        return Ok(Route::Proxy(ns.clone(), service.to_string(), format!("/{}", rest.join("/"))));
     }
     let (name, status) = match tail {
         [] => (None, false),
