@@ -67,6 +67,10 @@
 //! [`ApiServerHandle::faults`] returns the [`Faults`] switchboard: error statuses for the next N
 //! matching requests or with a probability, 409 on writes, delays, and watches that end after N
 //! events or some time. Rules match by verb and path fragment ([`Matcher`]).
+//!
+//! kube 5 clients retry 429 and 503 answers by default (`Config::default_retry`), so those
+//! codes stay invisible to the caller unless they persist; 500 and 409 surface at once as
+//! `kube::Error::Api`.
 
 #![forbid(unsafe_code)]
 
