@@ -159,7 +159,7 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 impl Kustomization {
     /// Parses a kustomization file's bytes; `file` (root-relative) names it in errors.
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Self, crate::build::BuildError> {
-        let value = crate::manifest::parse_single(file, bytes)?;
+        let value = crate::manifest::parse_kustomization(file, bytes)?;
         let map = match value {
             None => Map::new(),
             Some(Value::Object(map)) => map,

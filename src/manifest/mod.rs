@@ -11,5 +11,5 @@ pub mod parse;
 mod resource;
 
 pub use emit::{to_yaml, to_yaml_stream};
-pub use parse::{MAX_FILE_BYTES, ParseError, parse_documents, parse_objects, parse_single};
+pub use parse::{MAX_FILE_BYTES, ParseError, parse_documents, parse_kustomization, parse_objects, parse_single};
 pub use resource::{BuildMeta, ResId, Resource};

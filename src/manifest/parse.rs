@@ -46,7 +46,7 @@ impl ParseError {
     }
 }
 
-/// The parser options every manifest and kustomization goes through.
+/// The parser options every manifest goes through.
 fn options() -> Options {
     let mut budget = Budget::default();
     budget.max_depth = MAX_DEPTH;
@@ -88,9 +88,25 @@ pub fn parse_documents(file: &str, bytes: &[u8]) -> Result<Vec<Value>, ParseErro
     serde_saphyr::from_multiple_with_options::<Value>(text, options()).map_err(|e| yaml_error(file, &e))
 }
 
-/// One YAML document (a kustomization, a patch): `None` if the text holds no document.
+/// One YAML document (a patch): `None` if the text holds no document.
 pub fn parse_single(file: &str, bytes: &[u8]) -> Result<Option<Value>, ParseError> {
-    let mut docs = parse_documents(file, bytes)?;
+    single(file, parse_documents(file, bytes)?)
+}
+
+/// A kustomization file. kustomize decodes these through sigs.k8s.io/yaml, i.e. YAML 1.1, where
+/// `y`, `yes`, `on`, `off` … are booleans: `commonLabels: {x: y}` is a boolean label value and
+/// the build fails, unlike in resource files (kyaml, YAML 1.2). Same limits otherwise.
+pub fn parse_kustomization(file: &str, bytes: &[u8]) -> Result<Option<Value>, ParseError> {
+    check_size(file, bytes)?;
+    let text = std::str::from_utf8(bytes).map_err(|_| ParseError::NotUtf8 { file: file.to_owned() })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut options = options();
+    options.strict_booleans = false;
+    let docs = serde_saphyr::from_multiple_with_options::<Value>(text, options).map_err(|e| yaml_error(file, &e))?;
+    single(file, docs)
+}
+
+fn single(file: &str, mut docs: Vec<Value>) -> Result<Option<Value>, ParseError> {
     match docs.len() {
         0 => Ok(None),
         1 => Ok(docs.pop()),

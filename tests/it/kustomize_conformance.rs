@@ -30,6 +30,10 @@ struct Case {
     /// The directory that is built.
     dir: PathBuf,
     expect_error: bool,
+    /// `known-difference` in the case: sealops is known to differ (its first line says how and
+    /// why; `docs/build.md` lists them). The case must still differ — a fixed difference fails
+    /// the test until the file is removed — and is counted apart, never as passed.
+    known: Option<String>,
 }
 
 struct Failure {
@@ -50,6 +54,7 @@ fn kustomize_conformance() {
     let sandbox = Sandbox::new();
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
+    let known = Mutex::new(Vec::new());
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8);
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -59,8 +64,18 @@ fn kustomize_conformance() {
                     let Some(case) = cases.get(i) else { break };
                     let scratch = sandbox.tmp.join(format!("case-{i}"));
                     std::fs::create_dir_all(&scratch).expect("scratch directory");
-                    if let Err(failure) = check(case, &kubectl, &candidate, &sandbox, &scratch) {
-                        failures.lock().unwrap_or_else(|e| e.into_inner()).push(failure);
+                    let outcome = check(case, &kubectl, &candidate, &sandbox, &scratch);
+                    match (&case.known, outcome) {
+                        (None, Ok(())) => {}
+                        (None, Err(failure)) => failures.lock().unwrap_or_else(|e| e.into_inner()).push(failure),
+                        (Some(why), Err(_)) => {
+                            known.lock().unwrap_or_else(|e| e.into_inner()).push(format!("{}: {why}", case.name))
+                        }
+                        (Some(_), Ok(())) => failures.lock().unwrap_or_else(|e| e.into_inner()).push(Failure {
+                            case: case.name.clone(),
+                            summary: "matches kubectl now: remove its known-difference file".into(),
+                            detail: String::new(),
+                        }),
                     }
                 }
             });
@@ -69,7 +84,15 @@ fn kustomize_conformance() {
 
     let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
     failures.sort_by(|a, b| a.case.cmp(&b.case));
-    let passed = cases.len() - failures.len();
+    let mut known = known.into_inner().unwrap_or_else(|e| e.into_inner());
+    known.sort();
+    let passed = cases.len() - failures.len() - known.len();
+    if !known.is_empty() {
+        eprintln!("\nknown differences (docs/build.md), not counted as passed:");
+        for k in &known {
+            eprintln!("  {k}");
+        }
+    }
     if !failures.is_empty() {
         eprintln!("\nkustomize conformance failures:");
         let width = failures.iter().map(|f| f.case.len()).max().unwrap_or(0);
@@ -84,7 +107,11 @@ fn kustomize_conformance() {
         }
     }
     let reference = kustomize_version(&kubectl);
-    eprintln!("\nkustomize conformance: {passed}/{} passed (reference: {reference})", cases.len());
+    eprintln!(
+        "\nkustomize conformance: {passed}/{} passed, {} known differences (reference: {reference})",
+        cases.len(),
+        known.len()
+    );
     assert!(failures.is_empty(), "kustomize conformance: {passed}/{} passed", cases.len());
 }
 
@@ -252,7 +279,10 @@ fn cases() -> Vec<Case> {
                 }
                 Err(_) => case_dir.clone(),
             };
-            Case { expect_error: case_dir.join("expect-error").is_file(), name, dir }
+            let known = std::fs::read_to_string(case_dir.join("known-difference"))
+                .ok()
+                .map(|text| text.lines().next().unwrap_or("").trim().to_owned());
+            Case { expect_error: case_dir.join("expect-error").is_file(), name, dir, known }
         })
         .collect();
     cases.sort_by(|a, b| a.name.cmp(&b.name));
