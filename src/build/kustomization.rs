@@ -381,13 +381,7 @@ impl Field<'_> {
         for option in self.list::<String>(value)? {
             match option.as_str() {
                 "originAnnotations" => m.origin_annotations = true,
-                "transformerAnnotations" => {
-                    return Err(KustomizationError::Unsupported {
-                        file: self.file.to_owned(),
-                        field: "buildMetadata: transformerAnnotations".to_owned(),
-                        why: "transformer annotations are not implemented",
-                    });
-                }
+                "transformerAnnotations" => m.transformer_annotations = true,
                 "managedByLabel" => m.managed_by_label = true,
                 other => {
                     return Err(self.error(format!(

@@ -54,8 +54,12 @@ pub fn render(root: &Path, dir: &Path, options: &RenderOptions) -> Result<Vec<Re
             message: "a Component cannot be built on its own; list it under components:".to_owned(),
         });
     }
-    let mut build =
-        Build { loader: &loader, stack: vec![dir.clone()], origins: kust.build_metadata.origin_annotations };
+    let mut build = Build {
+        loader: &loader,
+        stack: vec![dir.clone()],
+        origins: kust.build_metadata.origin_annotations,
+        transformations: kust.build_metadata.transformer_annotations,
+    };
     let mut resources = build.accumulate(&dir, &kust, &kfile, "", Vec::new())?;
 
     // The steps kustomize runs once, after the recursion (`makeCustomizedResMap`).
@@ -82,6 +86,13 @@ pub fn render(root: &Path, dir: &Path, options: &RenderOptions) -> Result<Vec<Re
             set_metadata_entry(r, "labels", MANAGED_BY_LABEL, MANAGED_BY_VALUE.to_owned());
         }
     }
+    if kust.build_metadata.transformer_annotations {
+        for r in &mut resources {
+            if let Some(text) = transformations_annotation(&r.meta) {
+                set_metadata_entry(r, "annotations", TRANSFORMATIONS_ANNOTATION, text);
+            }
+        }
+    }
     if kust.build_metadata.origin_annotations {
         for r in &mut resources {
             if let Some(origin) = origin_annotation(&r.meta) {
@@ -98,6 +109,8 @@ struct Build<'a> {
     stack: Vec<PathBuf>,
     /// `buildMetadata: [originAnnotations]` at the top: record where objects come from.
     origins: bool,
+    /// `buildMetadata: [transformerAnnotations]` at the top: record which transformers ran.
+    transformations: bool,
 }
 
 impl Build<'_> {
@@ -161,7 +174,7 @@ impl Build<'_> {
             acc = self.child(dir, &path, kfile, &field, target, Kind::Component, origin, acc)?;
         }
 
-        self.transform(dir, kust, kfile, &mut acc)?;
+        self.transform(dir, kust, kfile, origin, &mut acc)?;
         Ok(acc)
     }
 
@@ -230,8 +243,22 @@ impl Build<'_> {
         dir: &Path,
         kust: &Kustomization,
         kfile: &str,
+        origin: &str,
         acc: &mut Vec<Resource>,
     ) -> Result<(), BuildError> {
+        // kustomize records every configured transformer instance on every object present
+        // when it runs, whether or not it changed that object.
+        let configured_in = join_display(origin, Path::new(kfile).file_name().and_then(|n| n.to_str()).unwrap_or(""));
+        let record = |acc: &mut Vec<Resource>, kind: &'static str| {
+            if self.transformations {
+                for r in acc.iter_mut() {
+                    r.meta.transformations.push((configured_in.clone(), kind));
+                }
+            }
+        };
+        if !kust.patches_strategic_merge.is_empty() {
+            record(acc, "PatchStrategicMergeTransformer");
+        }
         for (i, entry) in kust.patches_strategic_merge.iter().enumerate() {
             let field = format!("patchesStrategicMerge[{i}]");
             if Kustomization::is_inline_patch(entry) {
@@ -252,9 +279,11 @@ impl Build<'_> {
                 acc,
                 &PatchInput { source: &source, text: &text, target: p.target.as_ref(), options: &p.options },
             )?;
+            record(acc, "PatchTransformer");
         }
         if let Some(ns) = &kust.namespace {
             transform::namespace::apply(acc, ns)?;
+            record(acc, "NamespaceTransformer");
         }
         if kust.name_prefix.is_some() || kust.name_suffix.is_some() {
             transform::prefix_suffix::apply(
@@ -262,6 +291,12 @@ impl Build<'_> {
                 kust.name_prefix.as_deref().unwrap_or(""),
                 kust.name_suffix.as_deref().unwrap_or(""),
             )?;
+            if kust.name_prefix.is_some() {
+                record(acc, "PrefixTransformer");
+            }
+            if kust.name_suffix.is_some() {
+                record(acc, "SuffixTransformer");
+            }
         }
         for label in &kust.labels {
             let pairs: Vec<(String, String)> = label.pairs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -271,16 +306,19 @@ impl Build<'_> {
                 fields: label.fields.clone(),
             };
             transform::labels::apply(acc, &pairs, &options)?;
+            record(acc, "LabelTransformer");
         }
         if !kust.common_labels.is_empty() {
             let pairs: Vec<(String, String)> = kust.common_labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             let options = LabelOptions { include_selectors: true, include_templates: false, fields: Vec::new() };
             transform::labels::apply(acc, &pairs, &options)?;
+            record(acc, "LabelTransformer");
         }
         if !kust.common_annotations.is_empty() {
             let pairs: Vec<(String, String)> =
                 kust.common_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             transform::annotations::apply(acc, &pairs)?;
+            record(acc, "AnnotationsTransformer");
         }
         for (i, p) in kust.patches_json6902.iter().enumerate() {
             let field = format!("patchesJson6902[{i}]");
@@ -291,12 +329,19 @@ impl Build<'_> {
                 (None, None) => continue,
             };
             patch::apply_json6902_legacy(acc, target, &source, &text)?;
+            record(acc, "PatchJson6902Transformer");
         }
         if !kust.replicas.is_empty() {
             transform::replicas::apply(acc, &kust.replicas)?;
+            for _ in &kust.replicas {
+                record(acc, "ReplicaCountTransformer");
+            }
         }
         if !kust.images.is_empty() {
             transform::images::apply(acc, &kust.images)?;
+            for _ in &kust.images {
+                record(acc, "ImageTagTransformer");
+            }
         }
         Ok(())
     }
@@ -385,6 +430,23 @@ fn set_metadata_entry(r: &mut Resource, map: &str, key: &str, value: String) {
             inner.insert(key.to_owned(), Value::String(value));
         }
     }
+}
+
+const TRANSFORMATIONS_ANNOTATION: &str = "alpha.config.kubernetes.io/transformations";
+
+/// The `alpha.config.kubernetes.io/transformations` value kustomize writes: a YAML list of
+/// `configuredIn`/`configuredBy` entries, oldest first.
+fn transformations_annotation(meta: &manifest::BuildMeta) -> Option<String> {
+    if meta.transformations.is_empty() {
+        return None;
+    }
+    let mut text = String::new();
+    for (configured_in, kind) in &meta.transformations {
+        text.push_str(&format!(
+            "- configuredIn: {configured_in}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n"
+        ));
+    }
+    Some(text)
 }
 
 /// The `config.kubernetes.io/origin` value kustomize writes: `path:` for objects from files,

@@ -38,6 +38,9 @@ pub struct BuildMeta {
     pub generated_by: Option<String>,
     /// For generator output: the behavior (`create`, `merge`, `replace`).
     pub behavior: Option<String>,
+    /// The builtin transformers that ran over the object, oldest first, each with the
+    /// kustomization that configured it (for `buildMetadata: [transformerAnnotations]`).
+    pub transformations: Vec<(String, &'static str)>,
 }
 
 /// An object plus its build bookkeeping.
