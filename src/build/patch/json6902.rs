@@ -207,7 +207,9 @@ fn add(doc: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
 fn remove(doc: &mut Value, pointer: &str) -> Result<Value, String> {
     let (container, last) = parent(doc, pointer).map_err(|e| format!("remove operation does not apply: {e}"))?;
     match container {
-        Value::Object(map) => map.shift_remove(&last).ok_or_else(|| format!("Unable to remove nonexistent key: {last}")),
+        Value::Object(map) => {
+            map.shift_remove(&last).ok_or_else(|| format!("Unable to remove nonexistent key: {last}"))
+        }
         Value::Array(items) => {
             let i = index(&last, items.len(), false)?;
             Ok(items.remove(i))
@@ -256,11 +258,13 @@ mod tests {
     #[test]
     fn errors_name_the_operation_and_leave_the_document() {
         let mut doc = json!({"baz": "qux", "foo": ["a", 2, "c"]});
-        let ops = parse("- op: add\n  path: /new\n  value: 1\n- op: test\n  path: /baz\n  value: bar\n").expect("parses");
+        let ops =
+            parse("- op: add\n  path: /new\n  value: 1\n- op: test\n  path: /baz\n  value: bar\n").expect("parses");
         let err = apply(&mut doc, &ops).expect_err("test fails");
         assert!(matches!(&err, Json6902Error::Op { index: 1, path, .. } if path == "/baz"), "{err}");
         assert_eq!(doc, json!({"baz": "qux", "foo": ["a", 2, "c"]}));
-        let err = run(json!({"foo": "bar"}), r#"[{"op":"add","path":"/baz/bat","value":"qux"}]"#).expect_err("no parent");
+        let err =
+            run(json!({"foo": "bar"}), r#"[{"op":"add","path":"/baz/bat","value":"qux"}]"#).expect_err("no parent");
         assert!(err.to_string().contains("operation 0 (add /baz/bat)"), "{err}");
         let err = run(json!({"a": [1]}), r#"[{"op":"replace","path":"/a/5","value":0}]"#).expect_err("out of range");
         assert!(err.to_string().contains("/a/5"), "{err}");

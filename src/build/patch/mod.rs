@@ -183,8 +183,8 @@ fn id_string(id: &ResId) -> String {
 /// documents are skipped, each needs `kind` and `metadata.name` (a `…List` only `kind`),
 /// `…List` documents with `items` are expanded, and no list may hold a null.
 fn parse_smp(text: &str) -> Result<Vec<Map<String, Value>>, String> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple(text)
-        .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_owned())?;
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple(text).map_err(|e| e.to_string().lines().next().unwrap_or_default().to_owned())?;
     let mut queue: std::collections::VecDeque<Value> = docs.into();
     let mut out = Vec::new();
     while let Some(doc) = queue.pop_front() {
@@ -255,7 +255,12 @@ fn same_id(a: &ResId, b: &ResId, api_version: &str) -> bool {
 }
 
 /// `resWrangler.GetById`: the one resource whose current or any previous id is the patch's.
-fn find_by_id(resources: &[Resource], patch: &Map<String, Value>, source: &str, prefixed: bool) -> Result<usize, PatchError> {
+fn find_by_id(
+    resources: &[Resource],
+    patch: &Map<String, Value>,
+    source: &str,
+    prefixed: bool,
+) -> Result<usize, PatchError> {
     let id = patch_id(patch);
     let api = patch.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     let matches: Vec<usize> = resources
@@ -273,7 +278,8 @@ fn find_by_id(resources: &[Resource], patch: &Map<String, Value>, source: &str, 
     let id = id_string(&patch_id(patch));
     let count = if matches.is_empty() { "no matches" } else { "multiple matches" };
     let detail = format!("{count} for Id {id}; failed to find unique target for patch {id}");
-    let message = if prefixed { format!("no resource matches strategic merge patch \"{id}\": {detail}") } else { detail };
+    let message =
+        if prefixed { format!("no resource matches strategic merge patch \"{id}\": {detail}") } else { detail };
     Err(PatchError::NoTarget { source_name: source.to_owned(), message })
 }
 
@@ -365,7 +371,11 @@ fn apply_json6902(
             Value::Object(map) => map,
             _ => Map::new(),
         };
-        result.map_err(|error| PatchError::Json6902 { source_name: source.to_owned(), resource: id_string(&id), error })?;
+        result.map_err(|error| PatchError::Json6902 {
+            source_name: source.to_owned(),
+            resource: id_string(&id),
+            error,
+        })?;
     }
     Ok(())
 }

@@ -28,7 +28,10 @@ pub enum Node {
 #[derive(Clone, Copy)]
 pub enum Schema {
     Object(&'static Type),
-    List { keys: &'static [&'static str], elements: Option<&'static Type> },
+    List {
+        keys: &'static [&'static str],
+        elements: Option<&'static Type>,
+    },
     /// Known to the schema, with no associative list below.
     Leaf,
 }
@@ -66,10 +69,7 @@ pub fn for_kind(api_version: &str, kind: &str) -> Option<Schema> {
     if let Some((_, _, ty)) = KINDS.iter().find(|(api, k, _)| *api == api_version && *k == kind) {
         return Some(Schema::Object(ty));
     }
-    META_ONLY_KINDS
-        .iter()
-        .any(|(api, k)| *api == api_version && *k == kind)
-        .then_some(Schema::Object(&META_ONLY))
+    META_ONLY_KINDS.iter().any(|(api, k)| *api == api_version && *k == kind).then_some(Schema::Object(&META_ONLY))
 }
 
 /// Kinds the v1.21.2 OpenAPI document serves without a namespace (kustomize's
@@ -110,8 +110,7 @@ static POD_SPEC: Type = Type(&[
     ("topologySpreadConstraints", Node::List(&["topologyKey", "whenUnsatisfiable"], None)),
     ("volumes", Node::List(NAME, Some(&VOLUME))),
 ]);
-static POD_TEMPLATE_SPEC: Type =
-    Type(&[("metadata", Node::Object(&OBJECT_META)), ("spec", Node::Object(&POD_SPEC))]);
+static POD_TEMPLATE_SPEC: Type = Type(&[("metadata", Node::Object(&OBJECT_META)), ("spec", Node::Object(&POD_SPEC))]);
 /// DaemonSet, Deployment, ReplicaSet, StatefulSet, ReplicationController and Job specs:
 /// `template` is a PodTemplateSpec.
 static WORKLOAD_SPEC: Type = Type(&[("template", Node::Object(&POD_TEMPLATE_SPEC))]);
@@ -138,8 +137,7 @@ static SERVICE: Type = Type(&[
     ("spec", Node::Object(&Type(&[("ports", Node::List(&["port", "protocol"], None))]))),
     ("status", Node::Object(&CONDITIONS)),
 ]);
-static SERVICE_ACCOUNT: Type =
-    Type(&[("metadata", Node::Object(&OBJECT_META)), ("secrets", Node::List(NAME, None))]);
+static SERVICE_ACCOUNT: Type = Type(&[("metadata", Node::Object(&OBJECT_META)), ("secrets", Node::List(NAME, None))]);
 static WEBHOOK_CONFIGURATION: Type =
     Type(&[("metadata", Node::Object(&OBJECT_META)), ("webhooks", Node::List(NAME, None))]);
 static NODE: Type = Type(&[

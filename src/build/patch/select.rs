@@ -32,7 +32,8 @@ impl Selector {
         if let Some(pattern) = non_empty(&self.namespace) {
             let re = anchored(pattern, "namespace")?;
             let api = api_version(resource);
-            if !re.is_match(&effective_namespace(original, &api)) && !re.is_match(&effective_namespace(&current, &api)) {
+            if !re.is_match(&effective_namespace(original, &api)) && !re.is_match(&effective_namespace(&current, &api))
+            {
                 return Ok(false);
             }
         }
@@ -134,7 +135,9 @@ impl LabelSelector {
     }
 
     fn matches(&self, labels: Option<&serde_json::Map<String, Value>>) -> bool {
-        let get = |key: &str| labels.and_then(|m| m.get(key)).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+        let get = |key: &str| {
+            labels.and_then(|m| m.get(key)).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        };
         self.0.iter().all(|req| match req {
             Requirement::Exists(k) => get(k).is_some(),
             Requirement::NotExists(k) => get(k).is_none(),
@@ -175,7 +178,11 @@ fn parse_requirement(s: &str) -> Result<(Requirement, &str), String> {
     for (op, negate) in [("==", false), ("!=", true), ("=", false)] {
         if let Some(rest) = tail.strip_prefix(op) {
             let (value, rest) = split_word(rest.trim_start());
-            let req = if negate { Requirement::NotIn(key, vec![value.to_owned()]) } else { Requirement::In(key, vec![value.to_owned()]) };
+            let req = if negate {
+                Requirement::NotIn(key, vec![value.to_owned()])
+            } else {
+                Requirement::In(key, vec![value.to_owned()])
+            };
             return Ok((req, rest));
         }
     }
@@ -195,7 +202,9 @@ fn parse_requirement(s: &str) -> Result<(Requirement, &str), String> {
     let rest = rest.trim_start().strip_prefix('(').ok_or_else(|| format!("expected `(` after {word}"))?;
     let close = rest.find(')').ok_or_else(|| format!("missing `)` after {word}"))?;
     let values: Vec<String> = rest[..close].split(',').map(|v| v.trim().to_owned()).collect();
-    if values.iter().any(|v| v.is_empty() || !v.chars().all(is_key_char)) && !(values.len() == 1 && values[0].is_empty()) {
+    if values.iter().any(|v| v.is_empty() || !v.chars().all(is_key_char))
+        && !(values.len() == 1 && values[0].is_empty())
+    {
         return Err(format!("invalid value list after {word}"));
     }
     let req = if negate { Requirement::NotIn(key, values) } else { Requirement::In(key, values) };

@@ -126,7 +126,12 @@ fn schema_of(given: Option<Schema>, dest: Option<&Value>, origin: Option<&Value>
     })
 }
 
-fn walk(dest: Option<Value>, origin: Src, schema: Option<Schema>, path: &mut Vec<String>) -> Result<Option<Out>, MergeError> {
+fn walk(
+    dest: Option<Value>,
+    origin: Src,
+    schema: Option<Schema>,
+    path: &mut Vec<String>,
+) -> Result<Option<Out>, MergeError> {
     let schema = schema_of(schema, dest.as_ref(), origin.get(&dest));
     let first = [dest.as_ref(), origin.get(&dest)].into_iter().flatten().find(|v| !v.is_null());
     let expected = match first {
@@ -178,7 +183,12 @@ fn map_directive(map: &mut Map<String, Value>, path: &[String]) -> Result<Direct
     Ok(directive)
 }
 
-fn walk_map(dest: Option<Value>, origin: Src, schema: Option<Schema>, path: &mut Vec<String>) -> Result<Option<Out>, MergeError> {
+fn walk_map(
+    dest: Option<Value>,
+    origin: Src,
+    schema: Option<Schema>,
+    path: &mut Vec<String>,
+) -> Result<Option<Out>, MergeError> {
     let aliased = matches!(origin, Src::Alias);
     // kyaml's VisitMap: decide which node the fields are merged into.
     let (mut node, mut origin, is_dest) = if is_null(dest.as_ref()) {
@@ -262,7 +272,12 @@ fn walk_map(dest: Option<Value>, origin: Src, schema: Option<Schema>, path: &mut
     Ok(Some(Out { value: node, is_dest, keep: false }))
 }
 
-fn walk_list(dest: Option<Value>, origin: Src, schema: Option<Schema>, path: &mut Vec<String>) -> Result<Option<Out>, MergeError> {
+fn walk_list(
+    dest: Option<Value>,
+    origin: Src,
+    schema: Option<Schema>,
+    path: &mut Vec<String>,
+) -> Result<Option<Out>, MergeError> {
     let keys = match schema.and_then(Schema::merge_keys) {
         Some(keys) => keys,
         // Not associative: the patch's list replaces the target's.

@@ -79,8 +79,12 @@ fn check_err(resources: &str, patches: &[P], expected: &str) {
 /// `- path: p0.yaml`
 #[test]
 fn containers_merge_by_name_patch_elements_first() {
-    let patches = [
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+    let patches = [P {
+        kind: K::Patches,
+        target: None,
+        name_change: false,
+        kind_change: false,
+        text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -92,9 +96,10 @@ spec:
         image: side:2
       - name: new
         image: new:1
-"# },
-    ];
-    check(r#"apiVersion: apps/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -129,7 +134,9 @@ spec:
       tolerations:
       - key: a
         operator: Exists
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels:
@@ -166,7 +173,8 @@ spec:
       - configMap:
           name: conf
         name: conf
-"#);
+"#,
+    );
 }
 
 /// env merges by name.
@@ -177,8 +185,12 @@ spec:
 /// `- path: p0.yaml`
 #[test]
 fn env_merges_by_name() {
-    let patches = [
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+    let patches = [P {
+        kind: K::Patches,
+        target: None,
+        name_change: false,
+        kind_change: false,
+        text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -192,9 +204,10 @@ spec:
           value: "3"
         - name: A
           value: "9"
-"# },
-    ];
-    check(r#"apiVersion: apps/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -229,7 +242,9 @@ spec:
       tolerations:
       - key: a
         operator: Exists
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels:
@@ -266,7 +281,8 @@ spec:
       - configMap:
           name: conf
         name: conf
-"#);
+"#,
+    );
 }
 
 /// ports merge on containerPort+protocol; a port without protocol matches one with.
@@ -277,8 +293,12 @@ spec:
 /// `- path: p0.yaml`
 #[test]
 fn ports_merge_on_port_and_protocol() {
-    let patches = [
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+    let patches = [P {
+        kind: K::Patches,
+        target: None,
+        name_change: false,
+        kind_change: false,
+        text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -292,9 +312,10 @@ spec:
           protocol: TCP
         - containerPort: 80
           name: http
-"# },
-    ];
-    check(r#"apiVersion: apps/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -329,7 +350,9 @@ spec:
       tolerations:
       - key: a
         operator: Exists
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels:
@@ -367,7 +390,8 @@ spec:
       - configMap:
           name: conf
         name: conf
-"#);
+"#,
+    );
 }
 
 /// kyaml ignores retainKeys: the volume keeps emptyDir beside the new secret.
@@ -378,8 +402,12 @@ spec:
 /// `- path: p0.yaml`
 #[test]
 fn volumes_ignore_retain_keys() {
-    let patches = [
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+    let patches = [P {
+        kind: K::Patches,
+        target: None,
+        name_change: false,
+        kind_change: false,
+        text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -390,9 +418,10 @@ spec:
       - name: data
         secret:
           secretName: s
-"# },
-    ];
-    check(r#"apiVersion: apps/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -427,7 +456,9 @@ spec:
       tolerations:
       - key: a
         operator: Exists
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels:
@@ -464,7 +495,8 @@ spec:
       - configMap:
           name: conf
         name: conf
-"#);
+"#,
+    );
 }
 
 /// `$patch: delete` removes list elements; null deletes fields and is dropped from added subtrees.
@@ -475,8 +507,12 @@ spec:
 /// `- path: p0.yaml`
 #[test]
 fn delete_directive_in_list_and_null_deletion() {
-    let patches = [
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+    let patches = [P {
+        kind: K::Patches,
+        target: None,
+        name_change: false,
+        kind_change: false,
+        text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -497,9 +533,10 @@ spec:
       volumes:
       - name: conf
         $patch: delete
-"# },
-    ];
-    check(r#"apiVersion: apps/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -534,7 +571,9 @@ spec:
       tolerations:
       - key: a
         operator: Exists
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels: {}
@@ -563,7 +602,8 @@ spec:
       volumes:
       - emptyDir: {}
         name: data
-"#);
+"#,
+    );
 }
 
 /// `$patch: replace` on a list and on a map.
@@ -574,8 +614,12 @@ spec:
 /// `- path: p0.yaml`
 #[test]
 fn replace_directive_on_list_and_map() {
-    let patches = [
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+    let patches = [P {
+        kind: K::Patches,
+        target: None,
+        name_change: false,
+        kind_change: false,
+        text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -589,9 +633,10 @@ spec:
       securityContext:
         $patch: replace
         runAsUser: 1000
-"# },
-    ];
-    check(r#"apiVersion: apps/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -626,7 +671,9 @@ spec:
       tolerations:
       - key: a
         operator: Exists
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels:
@@ -649,7 +696,8 @@ spec:
       - configMap:
           name: conf
         name: conf
-"#);
+"#,
+    );
 }
 
 /// kyaml quirk: `$patch: replace` on one element of an associative list leaves the target element.
@@ -660,8 +708,12 @@ spec:
 /// `- path: p0.yaml`
 #[test]
 fn element_replace_directive_keeps_target_element() {
-    let patches = [
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+    let patches = [P {
+        kind: K::Patches,
+        target: None,
+        name_change: false,
+        kind_change: false,
+        text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -672,9 +724,10 @@ spec:
       - name: app
         $patch: replace
         image: replaced:1
-"# },
-    ];
-    check(r#"apiVersion: apps/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -709,7 +762,9 @@ spec:
       tolerations:
       - key: a
         operator: Exists
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels:
@@ -744,7 +799,8 @@ spec:
       - configMap:
           name: conf
         name: conf
-"#);
+"#,
+    );
 }
 
 /// kyaml implements neither $setElementOrder, $retainKeys nor $deleteFromPrimitiveList: they stay as fields.
@@ -755,8 +811,12 @@ spec:
 /// `- path: p0.yaml`
 #[test]
 fn set_element_order_and_retain_keys_pass_through() {
-    let patches = [
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+    let patches = [P {
+        kind: K::Patches,
+        target: None,
+        name_change: false,
+        kind_change: false,
+        text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -775,9 +835,10 @@ spec:
       containers:
       - name: app
         image: app:2
-"# },
-    ];
-    check(r#"apiVersion: apps/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -812,7 +873,9 @@ spec:
       tolerations:
       - key: a
         operator: Exists
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   $deleteFromPrimitiveList/finalizers:
@@ -856,7 +919,8 @@ spec:
       - configMap:
           name: conf
         name: conf
-"#);
+"#,
+    );
 }
 
 /// multi-document patch: `$patch: delete` removes a whole object; finalizers merge as a set.
@@ -867,8 +931,12 @@ spec:
 /// `- path: p0.yaml`
 #[test]
 fn delete_whole_object_and_finalizers_union() {
-    let patches = [
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: v1
+    let patches = [P {
+        kind: K::Patches,
+        target: None,
+        name_change: false,
+        kind_change: false,
+        text: r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: conf
@@ -882,9 +950,10 @@ kind: Secret
 metadata:
   name: gone
 $patch: delete
-"# },
-    ];
-    check(r#"apiVersion: apps/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -932,7 +1001,9 @@ apiVersion: v1
 kind: Secret
 metadata:
   name: gone
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels:
@@ -978,7 +1049,8 @@ metadata:
   - a
   - b
   name: conf
-"#);
+"#,
+    );
 }
 
 /// custom resources: lists replaced, maps merged; an embedded object with apiVersion/kind gets that kind's schema.
@@ -989,8 +1061,12 @@ metadata:
 /// `- path: p0.yaml`
 #[test]
 fn crd_lists_replaced_maps_merged_embedded_kind_typed() {
-    let patches = [
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: example.com/v1
+    let patches = [P {
+        kind: K::Patches,
+        target: None,
+        name_change: false,
+        kind_change: false,
+        text: r#"apiVersion: example.com/v1
 kind: Widget
 metadata:
   name: w
@@ -1009,9 +1085,10 @@ spec:
           containers:
           - name: b
             image: b
-"# },
-    ];
-    check(r#"apiVersion: example.com/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: example.com/v1
 kind: Widget
 metadata:
   name: w
@@ -1033,7 +1110,9 @@ spec:
           containers:
           - name: a
             image: a
-"#, &patches, r#"apiVersion: example.com/v1
+"#,
+        &patches,
+        r#"apiVersion: example.com/v1
 kind: Widget
 metadata:
   name: w
@@ -1057,7 +1136,8 @@ spec:
   nested:
     add: 3
     keep: 1
-"#);
+"#,
+    );
 }
 
 /// tolerations have no merge key and are replaced; Service ports merge on port+protocol.
@@ -1070,7 +1150,12 @@ spec:
 #[test]
 fn tolerations_replaced_service_ports_merged() {
     let patches = [
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+        P {
+            kind: K::Patches,
+            target: None,
+            name_change: false,
+            kind_change: false,
+            text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -1080,8 +1165,14 @@ spec:
       tolerations:
       - key: b
         operator: Exists
-"# },
-        P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: r#"apiVersion: v1
+"#,
+        },
+        P {
+            kind: K::Patches,
+            target: None,
+            name_change: false,
+            kind_change: false,
+            text: r#"apiVersion: v1
 kind: Service
 metadata:
   name: web
@@ -1090,9 +1181,11 @@ spec:
   - port: 443
   - port: 80
     name: http
-"# },
+"#,
+        },
     ];
-    check(r#"apiVersion: apps/v1
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -1138,7 +1231,9 @@ spec:
     targetPort: 8080
   - port: 53
     protocol: UDP
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels:
@@ -1186,7 +1281,8 @@ spec:
     targetPort: 8080
   - port: 53
     protocol: UDP
-"#);
+"#,
+    );
 }
 
 /// a target patch applies to every selected object; name, kind and namespace stay.
@@ -1198,17 +1294,22 @@ spec:
 /// `  target: {labelSelector: 'app in (web,db),tier!=front'}`
 #[test]
 fn target_selects_by_label_and_keeps_name_kind() {
-    let patches = [
-        P { kind: K::Patches, target: Some("{labelSelector: 'app in (web,db),tier!=front'}"), name_change: false, kind_change: false, text: r#"apiVersion: v1
+    let patches = [P {
+        kind: K::Patches,
+        target: Some("{labelSelector: 'app in (web,db),tier!=front'}"),
+        name_change: false,
+        kind_change: false,
+        text: r#"apiVersion: v1
 kind: Whatever
 metadata:
   name: ignored
   namespace: elsewhere
 spec:
   replicas: 3
-"# },
-    ];
-    check(r#"apiVersion: apps/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -1259,7 +1360,9 @@ spec:
       containers:
       - name: db
         image: db:1
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels:
@@ -1312,7 +1415,8 @@ spec:
       containers:
       - image: db:1
         name: db
-"#);
+"#,
+    );
 }
 
 /// annotation selectors and anchored name regexes.
@@ -1327,22 +1431,35 @@ spec:
 #[test]
 fn target_annotation_selector_and_regex_name() {
     let patches = [
-        P { kind: K::Patches, target: Some("{kind: Deploy.*, name: 'web-.*', annotationSelector: team=data}"), name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+        P {
+            kind: K::Patches,
+            target: Some("{kind: Deploy.*, name: 'web-.*', annotationSelector: team=data}"),
+            name_change: false,
+            kind_change: false,
+            text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: x
 spec:
   replicas: 5
-"# },
-        P { kind: K::Patches, target: Some("{name: web, annotationSelector: '!team'}"), name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+"#,
+        },
+        P {
+            kind: K::Patches,
+            target: Some("{name: web, annotationSelector: '!team'}"),
+            name_change: false,
+            kind_change: false,
+            text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: x
 spec:
   paused: true
-"# },
+"#,
+        },
     ];
-    check(r#"apiVersion: apps/v1
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -1386,7 +1503,9 @@ metadata:
     team: data
 spec:
   replicas: 1
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels:
@@ -1431,7 +1550,8 @@ metadata:
   name: web-canary
 spec:
   replicas: 5
-"#);
+"#,
+    );
 }
 
 /// with allowNameChange/allowKindChange the patch renames the object.
@@ -1444,16 +1564,21 @@ spec:
 /// `  options: {allowNameChange: true, allowKindChange: true}`
 #[test]
 fn allow_name_and_kind_change() {
-    let patches = [
-        P { kind: K::Patches, target: Some("{kind: Deployment}"), name_change: true, kind_change: true, text: r#"apiVersion: v1
+    let patches = [P {
+        kind: K::Patches,
+        target: Some("{kind: Deployment}"),
+        name_change: true,
+        kind_change: true,
+        text: r#"apiVersion: v1
 kind: Special
 metadata:
   name: renamed
 spec:
   replicas: 2
-"# },
-    ];
-    check(r#"apiVersion: apps/v1
+"#,
+    }];
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -1488,7 +1613,9 @@ spec:
       tolerations:
       - key: a
         operator: Exists
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Special
 metadata:
   labels:
@@ -1524,7 +1651,8 @@ spec:
       - configMap:
           name: conf
         name: conf
-"#);
+"#,
+    );
 }
 
 /// JSON 6902: every op, ~0/~1 escaping, `-` append, YAML and JSON op lists.
@@ -1539,7 +1667,12 @@ spec:
 #[test]
 fn json6902_all_ops_and_escaping() {
     let patches = [
-        P { kind: K::Patches, target: Some("{kind: ConfigMap, name: cm}"), name_change: false, kind_change: false, text: r#"- op: add
+        P {
+            kind: K::Patches,
+            target: Some("{kind: ConfigMap, name: cm}"),
+            name_change: false,
+            kind_change: false,
+            text: r#"- op: add
   path: /spec/items/-
   value: d
 - op: add
@@ -1562,10 +1695,18 @@ fn json6902_all_ops_and_escaping() {
 - op: add
   path: /metadata/labels
   value: {l: v}
-"# },
-        P { kind: K::Patches, target: Some("{kind: ConfigMap}"), name_change: false, kind_change: false, text: r#"[{"op": "add", "path": "/metadata/annotations/new", "value": "v"}]"# },
+"#,
+        },
+        P {
+            kind: K::Patches,
+            target: Some("{kind: ConfigMap}"),
+            name_change: false,
+            kind_change: false,
+            text: r#"[{"op": "add", "path": "/metadata/annotations/new", "value": "v"}]"#,
+        },
     ];
-    check(r#"apiVersion: v1
+    check(
+        r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: cm
@@ -1578,7 +1719,9 @@ spec:
   items: [a, b, c]
   obj:
     x: 1
-"#, &patches, r#"apiVersion: v1
+"#,
+        &patches,
+        r#"apiVersion: v1
 data:
   copied: two
   list: keep
@@ -1599,7 +1742,8 @@ spec:
   - d
   moved:
     x: 1
-"#);
+"#,
+    );
 }
 
 /// legacy patchesStrategicMerge and patchesJson6902.
@@ -1614,19 +1758,32 @@ spec:
 #[test]
 fn legacy_patches_strategic_merge_and_json6902() {
     let patches = [
-        P { kind: K::Legacy, target: None, name_change: false, kind_change: false, text: r#"apiVersion: apps/v1
+        P {
+            kind: K::Legacy,
+            target: None,
+            name_change: false,
+            kind_change: false,
+            text: r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
 spec:
   replicas: 4
-"# },
-        P { kind: K::LegacyJson, target: Some("{group: apps, version: v1, kind: Deployment, name: web}"), name_change: false, kind_change: false, text: r#"- op: replace
+"#,
+        },
+        P {
+            kind: K::LegacyJson,
+            target: Some("{group: apps, version: v1, kind: Deployment, name: web}"),
+            name_change: false,
+            kind_change: false,
+            text: r#"- op: replace
   path: /spec/replicas
   value: 6
-"# },
+"#,
+        },
     ];
-    check(r#"apiVersion: apps/v1
+    check(
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -1661,7 +1818,9 @@ spec:
       tolerations:
       - key: a
         operator: Exists
-"#, &patches, r#"apiVersion: apps/v1
+"#,
+        &patches,
+        r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   labels:
@@ -1697,7 +1856,8 @@ spec:
       - configMap:
           name: conf
         name: conf
-"#);
+"#,
+    );
 }
 
 const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: \"1\"\n";
@@ -1724,11 +1884,18 @@ fn smp_without_a_matching_resource_is_an_error() {
 #[test]
 fn json6902_errors_and_unparseable_patches() {
     let remove = "- op: remove\n  path: /data/zz\n";
-    let p = [P { kind: K::Patches, target: Some("{kind: ConfigMap}"), name_change: false, kind_change: false, text: remove }];
+    let p = [P {
+        kind: K::Patches,
+        target: Some("{kind: ConfigMap}"),
+        name_change: false,
+        kind_change: false,
+        text: remove,
+    }];
     check_err(CM, &p, "Unable to remove nonexistent key: zz");
     let p = [P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: remove }];
     check_err(CM, &p, "must specify a target for JSON patch");
-    let p = [P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: "spec:\n  replicas: 3\n" }];
+    let p =
+        [P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: "spec:\n  replicas: 3\n" }];
     check_err(CM, &p, "unable to parse SM or JSON patch");
     let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n$patch: frobnicate\n";
     let p = [P { kind: K::Patches, target: None, name_change: false, kind_change: false, text: bad }];
