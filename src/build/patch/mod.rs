@@ -5,6 +5,15 @@
 //! `PatchStrategicMergeTransformer.go`, `PatchJson6902Transformer.go`); where kustomize's
 //! merge differs from apimachinery's strategic merge, we do what kustomize does (see
 //! [`smp`]).
+//!
+//! Kustomize behaviours kept on purpose: a strategic-merge patch that changes `name` or
+//! `kind` without `allowNameChange`/`allowKindChange` is not an error, the name and kind are
+//! silently restored (`Resource.ApplySmPatch`), and the namespace always is. Differences that
+//! remain: a JSON 6902 patch written as YAML reads `y`/`yes`/`on` as strings (kustomize's
+//! YAML 1.1 reader makes them booleans); a bare `key:` null in a patched resource survives
+//! (kyaml drops it, keeping only `null`/`~`; the parsed value cannot tell them apart); a
+//! multi-document patch whose `$patch: delete` precedes another document removes the object
+//! (kustomize v5.5 crashes on it).
 
 pub mod json6902;
 pub mod schema;
@@ -28,7 +37,7 @@ pub enum PatchError {
     #[error("target selector `{field}`: {message}")]
     Selector { field: String, message: String },
     #[error("{source_name}: {resource}: {error}")]
-    Json6902 { source_name: String, resource: String, error: json6902::Json6902Error },
+    Json6902 { source_name: String, resource: String, error: Box<json6902::Json6902Error> },
     #[error("{source_name}: {message}")]
     NoTarget { source_name: String, message: String },
     #[error("{source_name}: {resource}: {error}")]
@@ -374,7 +383,7 @@ fn apply_json6902(
         result.map_err(|error| PatchError::Json6902 {
             source_name: source.to_owned(),
             resource: id_string(&id),
-            error,
+            error: Box::new(error),
         })?;
     }
     Ok(())
