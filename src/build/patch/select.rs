@@ -72,11 +72,31 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
     s.as_deref().filter(|s| !s.is_empty())
 }
 
+/// Selectors are matched against every resource of a level, so each pattern is compiled once
+/// per thread and kept (compiling dominated large builds: patches × resources compilations).
+/// The cache is per thread so parallel builds never contend; it is dropped when it grows past
+/// a bound, so hostile input cannot make it grow without limit.
 fn anchored(pattern: &str, field: &str) -> Result<Regex, PatchError> {
-    Regex::new(&format!("^(?:{pattern})$")).map_err(|e| PatchError::Selector {
+    const MAX_CACHED: usize = 4096;
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Regex>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(pattern).cloned()) {
+        return Ok(hit);
+    }
+    let re = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| PatchError::Selector {
         field: field.to_owned(),
         message: format!("invalid regular expression {pattern:?}: {e}"),
-    })
+    })?;
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), re.clone());
+    });
+    Ok(re)
 }
 
 fn api_version(resource: &Resource) -> String {
