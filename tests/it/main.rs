@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod crds;
 mod log_canary;
 mod sealed_cli;
 mod sealed_interop;
