@@ -64,7 +64,7 @@ pub struct GeneratedCrd {
 
 /// Every CRD sealops serves, in a fixed order.
 pub fn crds() -> Vec<GeneratedCrd> {
-    [with_status_default(SealedSecret::crd(), None), flux(GitRepository::crd()), flux(Kustomization::crd())]
+    [SealedSecret::crd(), flux(GitRepository::crd()), flux(Kustomization::crd())]
         .into_iter()
         .map(|crd| GeneratedCrd { file_name: format!("{}_{}.yaml", crd.spec.group, crd.spec.names.plural), crd })
         .collect()
@@ -72,12 +72,8 @@ pub fn crds() -> Vec<GeneratedCrd> {
 
 /// Flux's status structs default `observedGeneration` to -1 (`+kubebuilder:default`), a
 /// default on the `status` property itself that kube's derive cannot express.
-fn flux(crd: CustomResourceDefinition) -> CustomResourceDefinition {
-    with_status_default(crd, Some(serde_json::json!({"observedGeneration": -1})))
-}
-
-fn with_status_default(mut crd: CustomResourceDefinition, default: Option<serde_json::Value>) -> CustomResourceDefinition {
-    let Some(default) = default else { return crd };
+fn flux(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    let default = serde_json::json!({"observedGeneration": -1});
     for version in &mut crd.spec.versions {
         let status = version
             .schema

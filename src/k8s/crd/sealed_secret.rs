@@ -124,7 +124,7 @@ fn template_metadata_schema(_: &mut schemars::SchemaGenerator) -> schemars::Sche
         "nullable": true,
         "x-kubernetes-preserve-unknown-fields": true,
         "properties": {
-            "annotations": string_map,
+            "annotations": string_map.clone(),
             "labels": string_map,
             "finalizers": {"type": "array", "items": {"type": "string"}},
             "name": {"type": "string"},
