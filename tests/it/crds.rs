@@ -500,7 +500,7 @@ mod schema_validate {
         pub fn new(seed: u64) -> Self {
             Rng(seed)
         }
-        pub fn next(&mut self) -> u64 {
+        pub fn next_u64(&mut self) -> u64 {
             self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
             let mut z = self.0;
             z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -508,7 +508,7 @@ mod schema_validate {
             z ^ (z >> 31)
         }
         pub fn below(&mut self, n: u64) -> u64 {
-            if n == 0 { 0 } else { self.next() % n }
+            if n == 0 { 0 } else { self.next_u64() % n }
         }
         pub fn chance(&mut self, percent: u64) -> bool {
             self.below(100) < percent
@@ -630,12 +630,13 @@ mod schema_validate {
                 let additional = &schema["additionalProperties"];
                 for (key, sub) in obj {
                     let sub_path = format!("{path}.{key}");
-                    if let Some(prop) = props.and_then(|p| p.get(key)) {
+                    if path.is_empty() && IMPLICIT_ROOT_FIELDS.contains(&key.as_str()) {
+                        // The apiserver checks these itself (CRD schemas may only say
+                        // `metadata: {type: object}`; kube's derive leaves all three out).
+                    } else if let Some(prop) = props.and_then(|p| p.get(key)) {
                         check(prop, sub, &sub_path, errors);
                     } else if additional.is_object() {
                         check(additional, sub, &sub_path, errors);
-                    } else if path.is_empty() && IMPLICIT_ROOT_FIELDS.contains(&key.as_str()) {
-                        // The apiserver checks these itself; kube's derive leaves them out.
                     } else if !(additional == &json!(true) || preserve) {
                         errors.push(format!("{sub_path}: unknown field"));
                     }

@@ -70,18 +70,23 @@ pub fn crds() -> Vec<GeneratedCrd> {
         .collect()
 }
 
-/// Flux's status structs default `observedGeneration` to -1 (`+kubebuilder:default`), a
-/// default on the `status` property itself that kube's derive cannot express.
+/// Two things of Flux's CRDs kube's derive cannot express:
+/// * the status structs default `observedGeneration` to -1 (`+kubebuilder:default` on the
+///   `status` property itself);
+/// * `spec` is optional at the top level (Go `Spec` has no `+required`), while kube always
+///   requires it. Dropping the requirement keeps the API as permissive as upstream's; an object
+///   without `spec` is still refused by our Rust types when read.
 fn flux(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
     let default = serde_json::json!({"observedGeneration": -1});
     for version in &mut crd.spec.versions {
-        let status = version
-            .schema
-            .as_mut()
-            .and_then(|s| s.open_api_v3_schema.as_mut())
-            .and_then(|root| root.properties.as_mut())
-            .and_then(|props| props.get_mut("status"));
-        if let Some(status) = status {
+        let Some(root) = version.schema.as_mut().and_then(|s| s.open_api_v3_schema.as_mut()) else { continue };
+        if let Some(required) = root.required.as_mut() {
+            required.retain(|field| field != "spec");
+        }
+        if root.required.as_ref().is_some_and(Vec::is_empty) {
+            root.required = None;
+        }
+        if let Some(status) = root.properties.as_mut().and_then(|props| props.get_mut("status")) {
             status.default = Some(JSON(default.clone()));
         }
     }
