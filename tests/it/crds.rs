@@ -30,8 +30,7 @@ fn repo(rel: &str) -> std::path::PathBuf {
 }
 
 fn yaml_docs(text: &str, origin: &str) -> Vec<Value> {
-    let docs: Vec<Value> =
-        serde_saphyr::from_multiple(text).unwrap_or_else(|e| panic!("{origin}: not YAML: {e}"));
+    let docs: Vec<Value> = serde_saphyr::from_multiple(text).unwrap_or_else(|e| panic!("{origin}: not YAML: {e}"));
     docs.into_iter().filter(|d| !d.is_null()).collect()
 }
 
@@ -58,10 +57,8 @@ fn schema_of(crd: &Value) -> &Value {
 #[test]
 fn committed_crds_are_fresh() {
     let all = sealops::k8s::crd::crds();
-    let mut expected: BTreeMap<String, String> = all
-        .iter()
-        .map(|g| (g.file_name.clone(), sealops::k8s::crd::render(g).expect("renders")))
-        .collect();
+    let mut expected: BTreeMap<String, String> =
+        all.iter().map(|g| (g.file_name.clone(), sealops::k8s::crd::render(g).expect("renders"))).collect();
     expected.insert("kustomization.yaml".into(), sealops::k8s::crd::render_kustomization(&all));
     let mut on_disk = BTreeMap::new();
     for entry in std::fs::read_dir(repo("crds")).unwrap_or_else(|e| panic!("crds/: {e}; {REFRESH}")) {
@@ -110,7 +107,9 @@ fn identity_matches_upstream() {
             let columns = |v: &Value| -> Vec<(Value, Value, Value)> {
                 v["additionalPrinterColumns"]
                     .as_array()
-                    .map(|cols| cols.iter().map(|c| (c["name"].clone(), c["type"].clone(), c["jsonPath"].clone())).collect())
+                    .map(|cols| {
+                        cols.iter().map(|c| (c["name"].clone(), c["type"].clone(), c["jsonPath"].clone())).collect()
+                    })
                     .unwrap_or_default()
             };
             assert_eq!(columns(ov), columns(uv), "{name}: printer columns");
@@ -127,8 +126,10 @@ fn identity_matches_upstream() {
 /// `required` lists, walked in parallel through properties, items and additionalProperties.
 fn compare_required(ours: &Value, up: &Value, path: &str, root: bool, diffs: &mut Vec<String>) {
     let set = |s: &Value| -> Vec<String> {
-        let mut v: Vec<String> =
-            s["required"].as_array().map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+        let mut v: Vec<String> = s["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
         v.sort();
         v
     };
@@ -149,7 +150,13 @@ fn compare_required(ours: &Value, up: &Value, path: &str, root: bool, diffs: &mu
         compare_required(&ours["items"], &up["items"], &format!("{path}[]"), false, diffs);
     }
     if up["additionalProperties"].is_object() {
-        compare_required(&ours["additionalProperties"], &up["additionalProperties"], &format!("{path}{{}}"), false, diffs);
+        compare_required(
+            &ours["additionalProperties"],
+            &up["additionalProperties"],
+            &format!("{path}{{}}"),
+            false,
+            diffs,
+        );
     }
 }
 
@@ -224,7 +231,11 @@ fn ours_accept_random_instances_of_upstreams_schema() {
     for (name, ours) in ours() {
         let up = upstream_crd(&name);
         let kind = up["spec"]["names"]["kind"].as_str().expect("kind").to_owned();
-        let api_version = format!("{}/{}", up["spec"]["group"].as_str().expect("group"), up["spec"]["versions"][0]["name"].as_str().expect("version"));
+        let api_version = format!(
+            "{}/{}",
+            up["spec"]["group"].as_str().expect("group"),
+            up["spec"]["versions"][0]["name"].as_str().expect("version")
+        );
         let mut rng = Rng::new(0x5ea1_0b5 ^ name.len() as u64);
         let mut failures = Vec::new();
         for i in 0..PER_CRD {
@@ -264,7 +275,10 @@ fn validator_rejects_what_upstream_rejects() {
         ("/spec/unknownField", json!(1)),
         ("/spec/postBuild", json!({"substituteFrom": [{"kind": "Secret"}]})),
         ("/spec/images", json!({"name": "x"})),
-        ("/status", json!({"conditions": [{"type": "Ready", "status": "Maybe", "reason": "X", "message": "", "lastTransitionTime": "2024-01-01T00:00:00Z"}]})),
+        (
+            "/status",
+            json!({"conditions": [{"type": "Ready", "status": "Maybe", "reason": "X", "message": "", "lastTransitionTime": "2024-01-01T00:00:00Z"}]}),
+        ),
         ("/status", json!({"observedGeneration": "3"})),
         ("/spec/path", Value::Null),
     ];
@@ -283,13 +297,15 @@ fn validator_rejects_what_upstream_rejects() {
 fn upstream_examples() -> Vec<Value> {
     let mut out = Vec::new();
     let sealed_dir = support::data("sealed-secrets-upstream/sealed");
-    let mut files: Vec<_> = std::fs::read_dir(&sealed_dir).expect("sealed vectors").map(|e| e.expect("entry").path()).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&sealed_dir).expect("sealed vectors").map(|e| e.expect("entry").path()).collect();
     files.sort();
     for path in files {
         let text = std::fs::read_to_string(&path).expect("read vector");
         out.extend(yaml_docs(&text, &path.display().to_string()));
     }
-    let example = String::from_utf8(support::read("crds-upstream/example-config-template-sealedsecret.yaml")).expect("UTF-8");
+    let example =
+        String::from_utf8(support::read("crds-upstream/example-config-template-sealedsecret.yaml")).expect("UTF-8");
     out.extend(yaml_docs(&example, "example-config-template-sealedsecret.yaml"));
     // Shapes from the Flux docs and the CRD field descriptions (flux.md §1).
     out.extend([
@@ -448,7 +464,8 @@ fn deploy_builds_with_the_expected_security_properties() {
 
     let cron = find(&objs, "CronJob", "sealops-key-renewal");
     let job_pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
-    let job_args: Vec<&str> = job_pod["containers"][0]["args"].as_array().expect("args").iter().filter_map(Value::as_str).collect();
+    let job_args: Vec<&str> =
+        job_pod["containers"][0]["args"].as_array().expect("args").iter().filter_map(Value::as_str).collect();
     assert_eq!(&job_args[..2], ["keys", "renew"]);
     assert_eq!(job_pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"], true);
     assert_eq!(job_pod["serviceAccountName"], "sealops-key-renewer");
@@ -457,7 +474,11 @@ fn deploy_builds_with_the_expected_security_properties() {
     for o in objs.iter().filter(|o| o["kind"] == "ClusterRole" || o["kind"] == "Role") {
         for rule in o["rules"].as_array().expect("rules") {
             for field in ["apiGroups", "resources", "verbs"] {
-                assert!(!rule[field].as_array().expect(field).contains(&json!("*")), "{} uses a wildcard", o["metadata"]["name"]);
+                assert!(
+                    !rule[field].as_array().expect(field).contains(&json!("*")),
+                    "{} uses a wildcard",
+                    o["metadata"]["name"]
+                );
             }
         }
     }
@@ -673,11 +694,18 @@ mod schema_validate {
         match pattern {
             r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$" => &["1m", "10m0s", "1h30m", "500ms", "0.5h", "60s", "1.5s", "2h0m0s"],
             r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$" => &["60s", "1m30s", "250ms", "0.5m", "90s"],
-            r"^(http|https|ssh)://.*$" => {
-                &["https://github.com/org/repo", "ssh://git@github.com/org/repo", "http://gitea.local:3000/a/b.git", "https://"]
+            r"^(http|https|ssh)://.*$" => &[
+                "https://github.com/org/repo",
+                "ssh://git@github.com/org/repo",
+                "http://gitea.local:3000/a/b.git",
+                "https://",
+            ],
+            r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$" => {
+                &["sha256:43ad9c0b1e", "sha1:0123abcd", "blake3:AbC_-="]
             }
-            r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$" => &["sha256:43ad9c0b1e", "sha1:0123abcd", "blake3:AbC_-="],
-            r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$" => &["Succeeded", "ReconciliationSucceeded", "A", "Progressing_With:Retry,2"],
+            r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$" => {
+                &["Succeeded", "ReconciliationSucceeded", "A", "Progressing_With:Retry,2"]
+            }
             r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$" => {
                 &["Ready", "Reconciling", "example.com/Healthy", "ArtifactInStorage", "x"]
             }
@@ -685,7 +713,8 @@ mod schema_validate {
         }
     }
 
-    const WORDS: &[&str] = &["a", "web", "flux-system", "ü✓", "${VAR}", "0", "true", "null", "~", "yes", "with space", "x:y", "- z"];
+    const WORDS: &[&str] =
+        &["a", "web", "flux-system", "ü✓", "${VAR}", "0", "true", "null", "~", "yes", "with space", "x:y", "- z"];
 
     fn random_string(schema: &Value, rng: &mut Rng) -> String {
         let min = schema["minLength"].as_u64().unwrap_or(0) as usize;
@@ -717,7 +746,11 @@ mod schema_validate {
                     return json!(rng.pick(pattern_samples(pattern)));
                 }
                 match schema["format"].as_str() {
-                    Some("date-time") => json!(rng.pick(&["2024-05-01T10:00:00Z", "1970-01-01T00:00:00Z", "2026-11-24T04:52:28.123456Z"])),
+                    Some("date-time") => json!(rng.pick(&[
+                        "2024-05-01T10:00:00Z",
+                        "1970-01-01T00:00:00Z",
+                        "2026-11-24T04:52:28.123456Z"
+                    ])),
                     Some("byte") => json!(rng.pick(&["", "AgA=", "aGVsbG8gd29ybGQ="])),
                     _ => json!(random_string(schema, rng)),
                 }
@@ -747,17 +780,22 @@ mod schema_validate {
                         if !wanted {
                             continue;
                         }
-                        let value = if !required.contains(&key.as_str()) && sub["nullable"] == json!(true) && rng.chance(15) {
-                            Value::Null
-                        } else {
-                            generate(sub, rng, depth + 1)
-                        };
+                        let value =
+                            if !required.contains(&key.as_str()) && sub["nullable"] == json!(true) && rng.chance(15) {
+                                Value::Null
+                            } else {
+                                generate(sub, rng, depth + 1)
+                            };
                         obj.insert(key.clone(), value);
                     }
                 }
                 if schema["additionalProperties"].is_object() {
                     for _ in 0..rng.below(3) {
-                        let key = format!("{}{}", rng.pick(&["key", "app.kubernetes.io/name", "tls.crt", "a_b", ".dot"]), rng.below(100));
+                        let key = format!(
+                            "{}{}",
+                            rng.pick(&["key", "app.kubernetes.io/name", "tls.crt", "a_b", ".dot"]),
+                            rng.below(100)
+                        );
                         obj.insert(key, generate(&schema["additionalProperties"], rng, depth + 1));
                     }
                 }

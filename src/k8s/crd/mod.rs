@@ -96,8 +96,8 @@ fn flux(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
 /// Renders one CRD the way `crds/` stores it: a header naming the generator, then YAML.
 pub fn render(generated: &GeneratedCrd) -> Result<String, Error> {
     let name = generated.crd.metadata.name.clone().unwrap_or_default();
-    let body = serde_saphyr::to_string(&generated.crd)
-        .map_err(|e| Error::Render { crd: name, message: e.to_string() })?;
+    let body =
+        serde_saphyr::to_string(&generated.crd).map_err(|e| Error::Render { crd: name, message: e.to_string() })?;
     Ok(format!("# Generated from src/k8s/crd by `cargo run --bin crdgen`; do not edit.\n---\n{body}"))
 }
 
