@@ -66,8 +66,17 @@ pub struct GeneratedCrd {
 pub fn crds() -> Vec<GeneratedCrd> {
     [SealedSecret::crd(), flux(GitRepository::crd()), flux(Kustomization::crd())]
         .into_iter()
+        .map(with_list_kind)
         .map(|crd| GeneratedCrd { file_name: format!("{}_{}.yaml", crd.spec.group, crd.spec.names.plural), crd })
         .collect()
+}
+
+/// kube leaves `listKind` to the apiserver's default (`<kind>List`); upstream spells it out.
+fn with_list_kind(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    if crd.spec.names.list_kind.is_none() {
+        crd.spec.names.list_kind = Some(format!("{}List", crd.spec.names.kind));
+    }
+    crd
 }
 
 /// Two things of Flux's CRDs kube's derive cannot express:
