@@ -203,6 +203,10 @@ fn cel_rules_are_upstreams() {
 /// Upstream's CEL rules, which the generic generator knows nothing about: repair a generated
 /// instance so that upstream would admit it.
 fn satisfy_upstream_cel(kind: &str, obj: &mut Value) {
+    // Indexing a missing key with `[]` would insert `null`; Flux objects may lack `spec`.
+    if obj.get("spec").is_none() {
+        return;
+    }
     let spec = &mut obj["spec"];
     match kind {
         "GitRepository" if spec.get("serviceAccountName").is_some() => {
