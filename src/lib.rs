@@ -11,6 +11,8 @@
 
 pub mod build;
 pub mod crypto;
+#[cfg(feature = "daemon")]
+pub mod k8s;
 pub mod manifest;
 pub mod sealed;
 pub mod sops;

@@ -3,6 +3,7 @@
 mod bad_input;
 mod build_core;
 mod cli;
+mod crds;
 mod kustomize_conformance;
 mod log_canary;
 mod sealed_cli;
