@@ -85,6 +85,20 @@ pub enum Command {
     Keys(super::sealkeys::KeysArgs),
     /// Re-encrypt every SealedSecret under a directory to a new certificate, offline.
     Reseal(super::reseal::ResealArgs),
+    /// Run the in-cluster controller: unseal SealedSecrets, serve the sealing certificate.
+    #[cfg(feature = "daemon")]
+    Daemon(Box<super::daemon::DaemonArgs>),
+}
+
+impl Command {
+    /// True for `sealops daemon`, which initialises logging itself.
+    pub fn is_daemon(&self) -> bool {
+        #[cfg(feature = "daemon")]
+        if matches!(self, Self::Daemon(_)) {
+            return true;
+        }
+        false
+    }
 }
 
 /// `--input-type`, `--output-type`, `--filename-override`.

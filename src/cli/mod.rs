@@ -2,6 +2,8 @@
 //! prints, and (with `main`) the only one that uses `anyhow`.
 
 mod args;
+#[cfg(feature = "daemon")]
+mod daemon;
 mod decrypt;
 mod edit;
 mod encrypt;
@@ -42,7 +44,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    telemetry::init(cli.global.verbose, cli.global.log_format.as_deref());
+    // The daemon sets up its own logging (`--log-level`, JSON for log collectors).
+    if !cli.command.is_daemon() {
+        telemetry::init(cli.global.verbose, cli.global.log_format.as_deref());
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -79,6 +84,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seal(a) => seal::run(*a),
         Command::Keys(a) => sealkeys::run(a),
         Command::Reseal(a) => reseal::run(a),
+        #[cfg(feature = "daemon")]
+        Command::Daemon(a) => daemon::run(global.log_format.as_deref(), *a),
     }
 }
 
