@@ -260,7 +260,7 @@ fn error_policy(object: Arc<DynamicObject>, error: &ReconcileError, context: Arc
 
 /// 200 ms doubling per counted failure, at most one minute.
 fn backoff(failures: u32) -> Duration {
-    Duration::from_millis(200).saturating_mul(1 << failures.min(9)).min(Duration::from_secs(60))
+    Duration::from_millis(200).saturating_mul(1u32 << failures.min(9)).min(Duration::from_secs(60))
 }
 
 /// A message fit for an Event: decryption failures name items only; a parse error of

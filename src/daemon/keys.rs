@@ -15,7 +15,7 @@ use futures::StreamExt as _;
 use k8s_openapi::api::core::v1::Secret as KubeSecret;
 use kube::Api;
 use kube::api::{ListParams, PostParams};
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt as _, watcher};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -185,8 +185,7 @@ fn key_from_secret(secret: &KubeSecret) -> Option<SealingKey> {
 pub async fn watch_keys(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
     let api: Api<KubeSecret> = Api::namespaced(shared.client.clone(), &shared.config.namespace);
     let config = watcher::Config::default().labels(&format!("{KEY_LABEL}={ACTIVE}"));
-    let stream = watcher(api, config).default_backoff();
-    futures::pin_mut!(stream);
+    let mut stream = std::pin::pin!(watcher(api, config).default_backoff());
     let mut initial: Vec<KubeSecret> = Vec::new();
     loop {
         let event = tokio::select! {

@@ -22,7 +22,7 @@ pub fn log_buffer() -> Arc<Mutex<Vec<u8>>> {
             let writer = Capture(buffer.clone());
             let _ = tracing_subscriber::fmt()
                 .json()
-                .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+                .with_env_filter(tracing_subscriber::EnvFilter::new("debug,sealops=trace"))
                 .with_writer(move || writer.clone())
                 .try_init();
             buffer
