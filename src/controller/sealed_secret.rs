@@ -27,7 +27,8 @@ use k8s_openapi::api::core::v1::Secret as KubeSecret;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Config as ControllerConfig};
 use kube::runtime::reflector::{self, ObjectRef};
-use kube::runtime::{Controller, PredicateConfig, WatchStreamExt as _, metadata_watcher, watcher};
+use kube::core::PartialObjectMeta;
+use kube::runtime::{Controller, PredicateConfig, WatchStreamExt as _, watcher};
 use kube::{Api, ResourceExt as _};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
@@ -154,13 +155,13 @@ async fn run_scope(context: Arc<Context>, namespace: Option<String>, mut stopped
     let mut controller = Controller::for_stream_with(sealed_stream, reader, resource.clone())
         .with_config(ControllerConfig::default().concurrency(u16::try_from(shared.config.concurrency).unwrap_or(8)));
     if !shared.config.skip_recreate {
-        let secret_api: Api<KubeSecret> = match &namespace {
+        // Metadata only: the controller never needs other Secrets' data to notice a delete.
+        let secret_api: Api<PartialObjectMeta<KubeSecret>> = match &namespace {
             Some(ns) => Api::namespaced(client.clone(), ns),
             None => Api::all(client.clone()),
         };
         let owner_resource = resource.clone();
-        // Metadata only: the controller never needs other Secrets' data to notice a delete.
-        let deleted = metadata_watcher(secret_api, watch_config).default_backoff().filter_map(move |event| {
+        let deleted = watcher(secret_api, watch_config).default_backoff().filter_map(move |event| {
             let found = match event {
                 Ok(watcher::Event::Delete(meta)) => owner_of_deleted(&meta.metadata, &owner_resource),
                 _ => None,

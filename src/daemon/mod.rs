@@ -110,7 +110,7 @@ impl Config {
             identity: default_identity(),
             lease_duration: Duration::from_secs(15),
             lease_retry: Duration::from_secs(2),
-            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()).max(2) * 2,
+            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()).max(2) * 4,
         }
     }
 

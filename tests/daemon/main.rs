@@ -228,6 +228,7 @@ async fn faults_and_a_restart_end_with_every_secret_correct() {
     let first = cluster.daemon(config.clone()).await;
     eventually("key generated", || first.shared().keys.snapshot().len() == 1).await;
     let cert = first.shared().keys.snapshot().latest().expect("key").certificate().clone();
+    let mut first = Some(first);
     let faults = cluster.server.faults();
     faults.fail_randomly(0.15, 500, sealops_test_apiserver::Matcher::any());
     faults.conflict_next_writes(5);
@@ -247,8 +248,10 @@ async fn faults_and_a_restart_end_with_every_secret_correct() {
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         }
-        if i == N / 2 {
-            first.shutdown().await;
+        if i == N / 2
+            && let Some(daemon) = first.take()
+        {
+            daemon.shutdown().await;
         }
     }
     let second = cluster.daemon(config).await;

@@ -167,16 +167,21 @@ pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
 
 /// A minimal HTTP/1.1 client for the daemon's API (one request per connection).
 pub async fn http(addr: std::net::SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (method, path, body) = (method.to_owned(), path.to_owned(), body.to_vec());
+    tokio::task::spawn_blocking(move || http_blocking(addr, &method, &path, &body)).await.expect("HTTP task")
+}
+
+fn http_blocking(addr: std::net::SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
-    stream.write_all(head.as_bytes()).await.expect("write");
-    stream.write_all(body).await.expect("write");
+    stream.write_all(head.as_bytes()).expect("write");
+    stream.write_all(body).expect("write");
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read");
+    stream.read_to_end(&mut raw).expect("read");
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let code: u16 = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status");
