@@ -98,7 +98,9 @@ fn listen(flag: &str, value: &str) -> Result<Option<SocketAddr>> {
         return Ok(None);
     }
     let full = if value.starts_with(':') { format!("0.0.0.0{value}") } else { value.to_owned() };
-    full.parse().map(Some).with_context(|| format!("--{flag}: {value:?} is not an address like :8080 or 127.0.0.1:8080"))
+    full.parse()
+        .map(Some)
+        .with_context(|| format!("--{flag}: {value:?} is not an address like :8080 or 127.0.0.1:8080"))
 }
 
 fn controller_namespace(flag: Option<String>) -> String {

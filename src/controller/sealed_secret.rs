@@ -25,9 +25,9 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use k8s_openapi::api::core::v1::Secret as KubeSecret;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Config as ControllerConfig};
 use kube::runtime::reflector::{self, ObjectRef};
-use kube::core::PartialObjectMeta;
 use kube::runtime::{Controller, PredicateConfig, WatchStreamExt as _, watcher};
 use kube::{Api, ResourceExt as _};
 use serde_json::{Value, json};
@@ -186,9 +186,11 @@ fn owner_of_deleted(
     resource: &ApiResource,
 ) -> Option<ObjectRef<DynamicObject>> {
     let name = meta.name.as_deref()?;
-    let controlled = meta.owner_references.iter().flatten().any(|r| {
-        r.controller == Some(true) && r.kind == KIND && r.api_version == API_VERSION && r.name == name
-    });
+    let controlled = meta
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|r| r.controller == Some(true) && r.kind == KIND && r.api_version == API_VERSION && r.name == name);
     let managed = meta.annotations.as_ref().and_then(|a| a.get(MANAGED_ANNOTATION)).map(String::as_str) == Some("true");
     if !(controlled || managed) {
         return None;
@@ -290,14 +292,16 @@ async fn unseal_into_secret(object: &DynamicObject, context: &Context) -> Result
         Ok(s) => s,
         Err(e) => {
             let message = format!("SealedSecret {namespace}/{name}: {e}");
-            event(context, object, "Warning", reconcile::REASON_UNSEAL_FAILED, &format!("Failed to unseal: {message}")).await;
+            event(context, object, "Warning", reconcile::REASON_UNSEAL_FAILED, &format!("Failed to unseal: {message}"))
+                .await;
             return Err(ReconcileError::Decode(message));
         }
     };
     let legacy = sealed.spec.data.is_some();
     if legacy && !shared.config.accept_deprecated_v1_data {
         let message = "spec.data: the deprecated v1 format is refused (--accept-deprecated-v1-data=false)".to_owned();
-        event(context, object, "Warning", reconcile::REASON_UNSEAL_FAILED, &format!("Failed to unseal: {message}")).await;
+        event(context, object, "Warning", reconcile::REASON_UNSEAL_FAILED, &format!("Failed to unseal: {message}"))
+            .await;
         return Err(ReconcileError::Unseal(message));
     }
     let keys = shared.keys.snapshot();
@@ -311,7 +315,8 @@ async fn unseal_into_secret(object: &DynamicObject, context: &Context) -> Result
         Ok(secret) => secret,
         Err(e) => {
             let message = safe_message(&e, legacy);
-            event(context, object, "Warning", reconcile::REASON_UNSEAL_FAILED, &format!("Failed to unseal: {message}")).await;
+            event(context, object, "Warning", reconcile::REASON_UNSEAL_FAILED, &format!("Failed to unseal: {message}"))
+                .await;
             return Err(ReconcileError::Unseal(message));
         }
     };
@@ -367,8 +372,7 @@ async fn write_status(object: &DynamicObject, context: &Context, error: Option<&
         return;
     }
     let namespace = object.namespace().unwrap_or_default();
-    let api: Api<DynamicObject> =
-        Api::namespaced_with(context.shared.client.clone(), &namespace, &context.resource);
+    let api: Api<DynamicObject> = Api::namespaced_with(context.shared.client.clone(), &namespace, &context.resource);
     let patch = json!({ "status": status });
     if let Err(e) = api.patch_status(&object.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await {
         context.shared.metrics.unseal_error("status", &namespace);

@@ -183,9 +183,10 @@ async fn verify(shared: &Shared, body: &[u8]) -> Reply {
         return text(StatusCode::CONFLICT, message);
     }
     let keys = shared.keys.snapshot();
-    let opened = tokio::task::spawn_blocking(move || sealed.unseal(&keys.private_keys()).map(|_| ()))
-        .await
-        .unwrap_or_else(|_| Err(crate::sealed::document::DocumentError::Missing { object: "request".into(), field: "unseal" }));
+    let opened =
+        tokio::task::spawn_blocking(move || sealed.unseal(&keys.private_keys()).map(|_| ())).await.unwrap_or_else(
+            |_| Err(crate::sealed::document::DocumentError::Missing { object: "request".into(), field: "unseal" }),
+        );
     match opened {
         Ok(()) => text(StatusCode::OK, ""),
         // Decryption errors name items, never values.

@@ -279,7 +279,8 @@ pub async fn generate(shared: &Shared) -> Result<String, KeysError> {
     let (bits, cn, ttl) = (config.key_size, config.my_cn.clone(), config.key_ttl);
     let made = tokio::task::spawn_blocking(move || {
         let key = PrivateKey::generate(bits)?;
-        let cert = key.self_signed_certificate(&cn, super::unix_now(), i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX))?;
+        let cert =
+            key.self_signed_certificate(&cn, super::unix_now(), i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX))?;
         Ok::<_, crate::crypto::rsa::RsaError>((cert.to_pem(), key.to_pkcs1_pem()?))
     })
     .await
@@ -298,9 +299,8 @@ pub async fn generate(shared: &Shared) -> Result<String, KeysError> {
         "type": "kubernetes.io/tls",
         "data": { "tls.crt": b64(crt.as_bytes()), "tls.key": b64(key.expose()) },
     });
-    let secret: KubeSecret = serde_json::from_value(body).map_err(|_| {
-        KeysError::Generate(crate::crypto::rsa::RsaError::PrivateKey("cannot build the key Secret"))
-    })?;
+    let secret: KubeSecret = serde_json::from_value(body)
+        .map_err(|_| KeysError::Generate(crate::crypto::rsa::RsaError::PrivateKey("cannot build the key Secret")))?;
     let api: Api<KubeSecret> = Api::namespaced(shared.client.clone(), &config.namespace);
     let created = api.create(&PostParams::default(), &secret).await.map_err(|source| KeysError::Create {
         namespace: config.namespace.clone(),

@@ -135,12 +135,16 @@ mod tests {
         m.http_request("/v1/verify", 409, "POST");
         let text = m.render();
         assert!(text.contains("sealed_secrets_controller_unseal_requests_total 2\n"));
-        assert!(text.contains("sealed_secrets_controller_unseal_errors_total{namespace=\"prod\",reason=\"unmanaged\"} 1\n"));
+        assert!(
+            text.contains("sealed_secrets_controller_unseal_errors_total{namespace=\"prod\",reason=\"unmanaged\"} 1\n")
+        );
         assert!(text.contains(
             "sealed_secrets_controller_condition_info{condition=\"Synced\",name=\"db\",namespace=\"prod\",ss_app_kubernetes_io_instance=\"\"} -1\n"
         ));
         assert!(text.contains("name=\"web\\\"x\""));
-        assert!(text.contains("sealed_secrets_controller_http_requests_total{code=\"409\",method=\"POST\",path=\"/v1/verify\"} 1\n"));
+        assert!(text.contains(
+            "sealed_secrets_controller_http_requests_total{code=\"409\",method=\"POST\",path=\"/v1/verify\"} 1\n"
+        ));
         m.forget("prod", "db");
         assert!(!m.render().contains("name=\"db\""));
     }

@@ -76,7 +76,10 @@ async fn every_document_vector_unseals_as_upstream() {
         for doc in &round {
             let name = doc["name"].as_str().expect("name");
             let sealed = vector(name);
-            let (ns, obj) = (sealed["metadata"]["namespace"].as_str().expect("ns"), sealed["metadata"]["name"].as_str().expect("name"));
+            let (ns, obj) = (
+                sealed["metadata"]["namespace"].as_str().expect("ns"),
+                sealed["metadata"]["name"].as_str().expect("name"),
+            );
             if doc["expect"] == "ok" {
                 eventually(&format!("{name}: Synced True"), || {
                     synced(&cluster.server, ns, obj).is_some_and(|(s, _)| s == "True")
@@ -326,14 +329,18 @@ async fn verify_and_rotate() {
     assert_eq!(http(addr, "POST", "/v1/verify", b"{not json").await.0, 500);
 
     let latest = daemon.shared().keys.snapshot().latest().expect("key").fingerprint().to_owned();
-    let (code, _, body) = http(addr, "POST", "/v1/rotate", &serde_json::to_vec(&vector("template")).expect("JSON")).await;
+    let (code, _, body) =
+        http(addr, "POST", "/v1/rotate", &serde_json::to_vec(&vector("template")).expect("JSON")).await;
     assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
     let rotated = SealedSecret::parse(&body, "rotated").expect("a SealedSecret");
     let keys = daemon.shared().keys.snapshot();
     let key = keys.get(&latest).expect("latest");
     let opened = rotated.unseal(&[key.private_key()]).expect("opens with the latest key alone");
     assert_eq!(opened.data["username"].expose(), b"svc-user");
-    assert_eq!(rotated.spec.template.as_ref().expect("template").metadata.labels.get("app").map(String::as_str), Some("web"));
+    assert_eq!(
+        rotated.spec.template.as_ref().expect("template").metadata.labels.get("app").map(String::as_str),
+        Some("web")
+    );
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let widen = serde_json::to_vec(&vector("strict-with-cluster-wide-only-in-template")).expect("JSON");
@@ -466,6 +473,8 @@ async fn bench_thousand_sealed_secrets() {
     let total = started.elapsed();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let hwm = status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or("VmHWM: ?").to_owned();
-    eprintln!("bench: {N} SealedSecrets x 3 values: created in {created:?}, all Secrets after {total:?}; process {hwm}");
+    eprintln!(
+        "bench: {N} SealedSecrets x 3 values: created in {created:?}, all Secrets after {total:?}; process {hwm}"
+    );
     daemon.shutdown().await;
 }

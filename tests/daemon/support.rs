@@ -83,7 +83,8 @@ impl Cluster {
 
     /// Creates any object from JSON in its namespace.
     pub async fn create(&self, object: &Value) -> DynamicObject {
-        let (api_version, kind) = (object["apiVersion"].as_str().expect("apiVersion"), object["kind"].as_str().expect("kind"));
+        let (api_version, kind) =
+            (object["apiVersion"].as_str().expect("apiVersion"), object["kind"].as_str().expect("kind"));
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
         let plural = match kind {
             "SealedSecret" => "sealedsecrets".to_owned(),
