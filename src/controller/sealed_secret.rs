@@ -336,6 +336,9 @@ async fn unseal_into_secret(object: &DynamicObject, context: &Context) -> Result
             return Err(ReconcileError::Unmanaged(message));
         }
         Plan::Create(body) => match to_dynamic(&body) {
+            // The cache may still hold a SealedSecret just deleted (its Secret's deletion by the
+            // garbage collector triggers this run): creating would leave an orphan behind.
+            Some(_) if !still_exists(context, &namespace, &name, &uid).await? => return Ok(()),
             Some(body) => secrets.create(&PostParams::default(), &body).await.map(drop),
             None => return Err(ReconcileError::Decode("cannot build the Secret".into())),
         },
@@ -356,6 +359,13 @@ async fn unseal_into_secret(object: &DynamicObject, context: &Context) -> Result
     }
     event(context, object, "Normal", reconcile::REASON_UNSEALED, reconcile::MESSAGE_UNSEALED).await;
     Ok(())
+}
+
+/// True when the SealedSecret `namespace/name` with `uid` is still in the API server.
+async fn still_exists(context: &Context, namespace: &str, name: &str, uid: &str) -> Result<bool, ReconcileError> {
+    let api: Api<DynamicObject> = Api::namespaced_with(context.shared.client.clone(), namespace, &context.resource);
+    let live = api.get_opt(name).await.map_err(ReconcileError::Fetch)?;
+    Ok(live.is_some_and(|o| o.uid().as_deref() == Some(uid) && o.metadata.deletion_timestamp.is_none()))
 }
 
 /// The request body for a Secret (its data stays out of logs: `DynamicObject` is never printed).
