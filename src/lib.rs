@@ -5,12 +5,18 @@
 //! * [`sealed`]: the sealed-secrets scheme, wire-compatible with Bitnami's kubeseal and controller.
 //! * [`manifest`]: Kubernetes objects as data (stream parse/emit with limits, identity, ordering).
 //! * [`build`]: the native kustomize engine and Flux's build semantics.
+//! * [`controller`]: reconcilers (the SealedSecret controller), feature `daemon`.
+//! * [`daemon`]: process wiring: key registry, HTTP API, metrics, leader election, feature `daemon`.
 //!
 //! Layering and the decisions behind it are described in `docs/architecture.md`.
 #![forbid(unsafe_code)]
 
 pub mod build;
+#[cfg(feature = "daemon")]
+pub mod controller;
 pub mod crypto;
+#[cfg(feature = "daemon")]
+pub mod daemon;
 #[cfg(feature = "daemon")]
 pub mod k8s;
 pub mod manifest;

@@ -87,6 +87,20 @@ pub enum Command {
     Reseal(super::reseal::ResealArgs),
     /// Render a kustomization directory as `kubectl kustomize` does (native engine).
     Build(super::build::BuildArgs),
+    /// Run the in-cluster controller: unseal SealedSecrets, serve the sealing certificate.
+    #[cfg(feature = "daemon")]
+    Daemon(Box<super::daemon::DaemonArgs>),
+}
+
+impl Command {
+    /// True for `sealops daemon`, which initialises logging itself.
+    pub fn is_daemon(&self) -> bool {
+        #[cfg(feature = "daemon")]
+        if matches!(self, Self::Daemon(_)) {
+            return true;
+        }
+        false
+    }
 }
 
 /// `--input-type`, `--output-type`, `--filename-override`.

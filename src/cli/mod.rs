@@ -4,6 +4,8 @@
 mod args;
 mod build;
 mod build_post;
+#[cfg(feature = "daemon")]
+mod daemon;
 mod decrypt;
 mod edit;
 mod encrypt;
@@ -44,7 +46,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    telemetry::init(cli.global.verbose, cli.global.log_format.as_deref());
+    // The daemon sets up its own logging (`--log-level`, JSON for log collectors).
+    if !cli.command.is_daemon() {
+        telemetry::init(cli.global.verbose, cli.global.log_format.as_deref());
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -82,6 +87,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(a) => sealkeys::run(a),
         Command::Reseal(a) => reseal::run(a),
         Command::Build(a) => build::run(a),
+        #[cfg(feature = "daemon")]
+        Command::Daemon(a) => daemon::run(global.log_format.as_deref(), *a),
     }
 }
 

@@ -1,0 +1,346 @@
+//! The key registry (`shared/specs/sealed-secrets.md` §4.3): the sealing keys are the Secrets
+//! labelled `sealedsecrets.bitnami.com/sealed-secrets-key=active` in the controller namespace,
+//! plus the pre-v0.9 Secret named exactly `--key-prefix`. The newest key seals; all keys unseal.
+//!
+//! Unlike upstream (§4.3 step 6), the label is watched: a key Secret created, relabelled or
+//! deleted while the daemon runs is picked up (or dropped) without a restart. Renewal (§4.3
+//! step 4) runs on the leader only, so two replicas never both mint a key.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use base64::Engine as _;
+use futures::StreamExt as _;
+use k8s_openapi::api::core::v1::Secret as KubeSecret;
+use kube::Api;
+use kube::api::{ListParams, PostParams};
+use kube::runtime::{WatchStreamExt as _, watcher};
+use serde_json::json;
+use tokio::sync::watch;
+
+use super::{Config, Shared};
+use crate::crypto::rsa::PrivateKey;
+use crate::sealed::document::Secret;
+use crate::sealed::keys::{ACTIVE, KEY_LABEL, KeyOrder, KeySet, SealingKey};
+
+/// Errors of the key registry.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeysError {
+    #[error("cannot list key Secrets in namespace {namespace} (label {KEY_LABEL}={ACTIVE}): {source}")]
+    List {
+        namespace: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("cannot read the legacy key Secret {namespace}/{name}: {source}")]
+    Legacy {
+        namespace: String,
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("cannot generate a sealing key: {0}")]
+    Generate(#[source] crate::crypto::rsa::RsaError),
+    #[error("cannot create the key Secret {namespace}/{prefix}…: {source}")]
+    Create {
+        namespace: String,
+        prefix: String,
+        #[source]
+        source: kube::Error,
+    },
+}
+
+impl KeysError {
+    /// A stable identifier for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::List { .. } => "list",
+            Self::Legacy { .. } => "legacy",
+            Self::Generate(_) => "generate",
+            Self::Create { .. } => "create",
+        }
+    }
+}
+
+/// The current key set, shared by the controller and the HTTP API. Readers take a cheap
+/// snapshot (`Arc<KeySet>`) and never block a reload.
+pub struct KeyRegistry {
+    order: KeyOrder,
+    current: RwLock<Arc<KeySet>>,
+    /// Key Secrets by name: the labelled ones (from the list and the watch) and the legacy one.
+    secrets: Mutex<Sources>,
+    loaded: watch::Sender<bool>,
+}
+
+#[derive(Default)]
+struct Sources {
+    labelled: BTreeMap<String, KubeSecret>,
+    legacy: Option<KubeSecret>,
+}
+
+impl KeyRegistry {
+    pub fn new(order: KeyOrder) -> Self {
+        Self {
+            order,
+            current: RwLock::new(Arc::new(KeySet::default())),
+            secrets: Mutex::new(Sources::default()),
+            loaded: watch::channel(false).0,
+        }
+    }
+
+    /// The keys as they are now.
+    pub fn snapshot(&self) -> Arc<KeySet> {
+        self.current.read().map_or_else(|p| p.into_inner().clone(), |g| g.clone())
+    }
+
+    /// True once the first load finished.
+    pub fn is_loaded(&self) -> bool {
+        *self.loaded.borrow()
+    }
+
+    /// §4.3 steps 1–3: list the labelled key Secrets and the legacy one, and build the set.
+    pub async fn load(&self, client: &kube::Client, config: &Config) -> Result<(), KeysError> {
+        let api: Api<KubeSecret> = Api::namespaced(client.clone(), &config.namespace);
+        let listed = api
+            .list(&ListParams::default().labels(&format!("{KEY_LABEL}={ACTIVE}")))
+            .await
+            .map_err(|source| KeysError::List { namespace: config.namespace.clone(), source })?;
+        let legacy = api.get_opt(&config.key_prefix).await.map_err(|source| KeysError::Legacy {
+            namespace: config.namespace.clone(),
+            name: config.key_prefix.clone(),
+            source,
+        })?;
+        {
+            let mut sources = self.lock();
+            sources.labelled = listed.items.into_iter().filter_map(|s| Some((s.metadata.name.clone()?, s))).collect();
+            sources.legacy = legacy;
+        }
+        self.rebuild();
+        self.loaded.send_replace(true);
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Sources> {
+        self.secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Re-reads every key Secret into a new set. A Secret that does not hold a usable key is
+    /// skipped with a warning (upstream panics there, fixed in PR #2034).
+    fn rebuild(&self) {
+        let keys: Vec<SealingKey> = {
+            let sources = self.lock();
+            let legacy = sources.legacy.iter().filter(|l| {
+                // The legacy Secret may also carry the label; count it once.
+                !l.metadata.name.as_ref().is_some_and(|n| sources.labelled.contains_key(n))
+            });
+            sources.labelled.values().chain(legacy).filter_map(key_from_secret).collect()
+        };
+        let set = Arc::new(KeySet::new(keys, self.order));
+        if let Some(latest) = set.latest() {
+            tracing::info!(keys = set.len(), latest = latest.fingerprint(), "sealing keys loaded");
+        } else {
+            tracing::warn!("no sealing keys");
+        }
+        match self.current.write() {
+            Ok(mut guard) => *guard = set,
+            Err(poisoned) => *poisoned.into_inner() = set,
+        }
+    }
+
+    fn apply(&self, secret: KubeSecret) {
+        if let Some(name) = secret.metadata.name.clone() {
+            self.lock().labelled.insert(name, secret);
+        }
+    }
+
+    fn remove(&self, name: &str) {
+        self.lock().labelled.remove(name);
+    }
+
+    fn replace_all(&self, secrets: Vec<KubeSecret>) {
+        self.lock().labelled = secrets.into_iter().filter_map(|s| Some((s.metadata.name.clone()?, s))).collect();
+    }
+}
+
+fn key_from_secret(secret: &KubeSecret) -> Option<SealingKey> {
+    let name = secret.metadata.name.as_deref().unwrap_or("?");
+    let parsed = serde_json::to_vec(secret)
+        .map_err(|e| e.to_string())
+        .and_then(|json| Secret::parse(&json, &format!("key Secret {name}")).map_err(|e| e.to_string()))
+        .and_then(|s| SealingKey::from_secret(&s).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(key) => Some(key),
+        Err(message) => {
+            // The messages name the Secret and the field, never key bytes.
+            tracing::warn!(secret = name, error = %message, "skipping a key Secret that holds no usable key");
+            None
+        }
+    }
+}
+
+/// Watches the labelled key Secrets and rebuilds the set on every change, so new, relabelled and
+/// deleted keys take effect without a restart.
+pub async fn watch_keys(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    let api: Api<KubeSecret> = Api::namespaced(shared.client.clone(), &shared.config.namespace);
+    let config = watcher::Config::default().labels(&format!("{KEY_LABEL}={ACTIVE}"));
+    let mut stream = std::pin::pin!(watcher(api, config).default_backoff());
+    let mut initial: Vec<KubeSecret> = Vec::new();
+    loop {
+        let event = tokio::select! {
+            event = stream.next() => event,
+            _ = stopped.changed() => return,
+        };
+        let Some(event) = event else { return };
+        match event {
+            Ok(watcher::Event::Init) => initial.clear(),
+            Ok(watcher::Event::InitApply(secret)) => initial.push(secret),
+            Ok(watcher::Event::InitDone) => {
+                shared.keys.replace_all(std::mem::take(&mut initial));
+                shared.keys.rebuild();
+            }
+            Ok(watcher::Event::Apply(secret)) => {
+                shared.keys.apply(secret);
+                shared.keys.rebuild();
+            }
+            Ok(watcher::Event::Delete(secret)) => {
+                if let Some(name) = secret.metadata.name.as_deref() {
+                    shared.keys.remove(name);
+                    shared.keys.rebuild();
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "key Secret watch failed; retrying"),
+        }
+    }
+}
+
+/// The ordering time of the newest key (Unix seconds), as `--key-order-priority` defines it.
+fn latest_time(keys: &KeySet, order: KeyOrder) -> Option<i64> {
+    let latest = keys.latest()?;
+    match order {
+        KeyOrder::CertNotBefore => Some(latest.certificate().not_before()),
+        KeyOrder::SecretCreationTimestamp => {
+            latest.created().and_then(super::parse_rfc3339).map(|t| t as i64).or(Some(i64::MIN))
+        }
+    }
+}
+
+/// When the next key is due (Unix seconds): now when there is none or the newest is older than
+/// the cutoff; `latest + period` otherwise; never when the period is zero (§4.3 step 4).
+fn next_due(latest: Option<i64>, cutoff: Option<i64>, period: Duration, now: i64) -> Option<i64> {
+    let Some(latest) = latest else { return Some(now) };
+    if cutoff.is_some_and(|c| latest < c) {
+        return Some(now);
+    }
+    if period.is_zero() {
+        return None;
+    }
+    Some(latest.saturating_add(i64::try_from(period.as_secs()).unwrap_or(i64::MAX)))
+}
+
+/// Generates keys when due, for as long as this replica leads.
+pub async fn renew(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    let config = &shared.config;
+    loop {
+        let now = super::unix_now();
+        let keys = shared.keys.snapshot();
+        let due = next_due(latest_time(&keys, config.key_order), config.key_cutoff, config.key_renew_period, now);
+        // Re-check at least every 30 s: a key may appear or vanish through the watch.
+        let wait = match due {
+            Some(due) if due <= now => Duration::ZERO,
+            Some(due) => Duration::from_secs(u64::try_from(due - now).unwrap_or(0)).min(Duration::from_secs(30)),
+            None => Duration::from_secs(30),
+        };
+        if wait.is_zero() {
+            match generate(&shared).await {
+                Ok(name) => tracing::info!(secret = %name, "new sealing key created"),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot create a sealing key; retrying in 10s");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(10)) => {}
+                        _ = stopped.changed() => return,
+                    }
+                }
+            }
+            continue;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// §4.1–4.2: a new RSA key and self-signed certificate, stored as a `kubernetes.io/tls` Secret
+/// (generateName `--key-prefix`, PKCS#1 `tls.key`), registered at once. Returns the Secret's name.
+pub async fn generate(shared: &Shared) -> Result<String, KeysError> {
+    let config = &shared.config;
+    let (bits, cn, ttl) = (config.key_size, config.my_cn.clone(), config.key_ttl);
+    let made = tokio::task::spawn_blocking(move || {
+        let key = PrivateKey::generate(bits)?;
+        let cert =
+            key.self_signed_certificate(&cn, super::unix_now(), i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX))?;
+        Ok::<_, crate::crypto::rsa::RsaError>((cert.to_pem(), key.to_pkcs1_pem()?))
+    })
+    .await
+    .map_err(|_| KeysError::Generate(crate::crypto::rsa::RsaError::PrivateKey("key generation task failed")))?
+    .map_err(KeysError::Generate)?;
+    let (crt, key) = made;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let body = json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "generateName": config.key_prefix,
+            "namespace": config.namespace,
+            "labels": { KEY_LABEL: ACTIVE },
+        },
+        "type": "kubernetes.io/tls",
+        "data": { "tls.crt": b64(crt.as_bytes()), "tls.key": b64(key.expose()) },
+    });
+    let secret: KubeSecret = serde_json::from_value(body)
+        .map_err(|_| KeysError::Generate(crate::crypto::rsa::RsaError::PrivateKey("cannot build the key Secret")))?;
+    let api: Api<KubeSecret> = Api::namespaced(shared.client.clone(), &config.namespace);
+    let created = api.create(&PostParams::default(), &secret).await.map_err(|source| KeysError::Create {
+        namespace: config.namespace.clone(),
+        prefix: config.key_prefix.clone(),
+        source,
+    })?;
+    let name = created.metadata.name.clone().unwrap_or_default();
+    shared.keys.apply(created);
+    shared.keys.rebuild();
+    Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: u64 = 86_400;
+
+    #[test]
+    fn a_key_is_due_at_once_without_keys_or_past_the_cutoff() {
+        assert_eq!(next_due(None, None, Duration::from_secs(30 * DAY), 1000), Some(1000));
+        assert_eq!(next_due(Some(500), Some(600), Duration::ZERO, 1000), Some(1000));
+        // A key newer than the cutoff is kept.
+        assert_eq!(next_due(Some(700), Some(600), Duration::ZERO, 1000), None);
+    }
+
+    #[test]
+    fn renewal_is_scheduled_from_the_latest_key() {
+        assert_eq!(next_due(Some(100), None, Duration::from_secs(DAY), 1000), Some(100 + 86_400));
+        assert_eq!(next_due(Some(100), None, Duration::ZERO, 1000), None, "period 0 disables renewal");
+    }
+
+    #[test]
+    fn upstream_key_secrets_are_read_and_bad_ones_skipped() {
+        let text = include_str!("../../tests/data/sealed-secrets-upstream/keys/key-a/sealing-key-secret.yaml");
+        let secret: KubeSecret = serde_saphyr::from_str(text).expect("key Secret YAML");
+        let key = key_from_secret(&secret).expect("key-a opens");
+        assert_eq!(key.fingerprint(), "SHA256:oJPIbGntUq+3CbWaXvAr+jxc6otWrWip83ZTdkghCp8");
+        let mut broken = secret.clone();
+        broken.data.as_mut().expect("data").remove("tls.key");
+        assert!(key_from_secret(&broken).is_none());
+    }
+}
