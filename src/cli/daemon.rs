@@ -103,7 +103,7 @@ fn listen(flag: &str, value: &str) -> Result<Option<SocketAddr>> {
         .with_context(|| format!("--{flag}: {value:?} is not an address like :8080 or 127.0.0.1:8080"))
 }
 
-fn controller_namespace(flag: Option<String>) -> String {
+pub(super) fn controller_namespace(flag: Option<String>) -> String {
     if let Some(ns) = flag.filter(|n| !n.is_empty()) {
         return ns;
     }
@@ -119,7 +119,7 @@ fn controller_namespace(flag: Option<String>) -> String {
         .unwrap_or_else(|| "default".into())
 }
 
-async fn kube_config(path: Option<&PathBuf>) -> Result<kube::Config> {
+pub(super) async fn kube_config(path: Option<&PathBuf>) -> Result<kube::Config> {
     match path {
         Some(path) => {
             let kubeconfig = kube::config::Kubeconfig::read_from(path)

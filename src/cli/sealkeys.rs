@@ -31,6 +31,39 @@ pub enum KeysCommand {
     /// Turn an existing key pair (PEM tls.crt + tls.key, e.g. bring-your-own) into the
     /// controller's key Secret, after checking that the two belong together.
     Import(ImportArgs),
+    /// In the cluster: create a new sealing key Secret when the newest key is older than
+    /// --if-older-than (what the install's key-renewal CronJob runs).
+    #[cfg(feature = "daemon")]
+    Renew(RenewArgs),
+}
+
+#[cfg(feature = "daemon")]
+#[derive(Args)]
+pub struct RenewArgs {
+    /// The controller's namespace (default: $POD_NAMESPACE, the service account's, or default).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// generateName of new key Secrets (the daemon's --key-prefix).
+    #[arg(long, default_value = "sealed-secrets-key")]
+    pub key_prefix: String,
+    /// Create a key only when the newest is at least this old (Go duration, e.g. 720h).
+    #[arg(long, default_value = "720h")]
+    pub if_older_than: String,
+    /// RSA bits of the new key.
+    #[arg(long, default_value_t = 4096)]
+    pub key_size: usize,
+    /// Validity of the new certificate (Go duration).
+    #[arg(long, default_value = "87600h")]
+    pub key_ttl: String,
+    /// CN of the new certificate (empty DN by default, as upstream).
+    #[arg(long, default_value = "")]
+    pub my_cn: String,
+    /// Which key counts as the newest: CertNotBefore or SecretCreationTimestamp.
+    #[arg(long, default_value = "CertNotBefore")]
+    pub key_order_priority: String,
+    /// kubeconfig to use (default: in-cluster, then $KUBECONFIG / ~/.kube/config).
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -86,7 +119,42 @@ pub fn run(a: KeysArgs) -> Result<()> {
         KeysCommand::Generate(g) => generate(g),
         KeysCommand::List(l) => list(l),
         KeysCommand::Import(i) => import(i),
+        #[cfg(feature = "daemon")]
+        KeysCommand::Renew(r) => renew(r),
     }
+}
+
+#[cfg(feature = "daemon")]
+fn renew(a: RenewArgs) -> Result<()> {
+    use sealops::daemon::{keys, parse_go_duration};
+    use sealops::sealed::keys::KeyOrder;
+    let older_than = parse_go_duration(&a.if_older_than).map_err(|e| anyhow::anyhow!("--if-older-than: {e}"))?;
+    let key_ttl = parse_go_duration(&a.key_ttl).map_err(|e| anyhow::anyhow!("--key-ttl: {e}"))?;
+    let order = match a.key_order_priority.as_str() {
+        "CertNotBefore" => KeyOrder::CertNotBefore,
+        "SecretCreationTimestamp" => KeyOrder::SecretCreationTimestamp,
+        other => bail!("--key-order-priority: {other:?} is not CertNotBefore or SecretCreationTimestamp"),
+    };
+    let namespace = super::daemon::controller_namespace(a.namespace.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("tokio runtime")?;
+    runtime.block_on(async {
+        let config = super::daemon::kube_config(a.kubeconfig.as_ref()).await?;
+        let client = kube::Client::try_from(config).context("kube client")?;
+        let spec = keys::KeySpec {
+            namespace: &namespace,
+            key_prefix: &a.key_prefix,
+            key_size: a.key_size,
+            key_ttl,
+            my_cn: &a.my_cn,
+        };
+        match keys::renew_if_older(&client, &spec, order, older_than).await? {
+            Some(name) => println!("created sealing key Secret {namespace}/{name}"),
+            None => {
+                println!("the newest sealing key in {namespace} is younger than {}: nothing to do", a.if_older_than)
+            }
+        }
+        Ok(())
+    })
 }
 
 const FILES: [&str; 3] = ["tls.crt", "tls.key", "sealing-key-secret.yaml"];

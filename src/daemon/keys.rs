@@ -272,11 +272,19 @@ pub async fn renew(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
     }
 }
 
+/// Where and how a new sealing key is made (the daemon's flags, or `sealops keys renew`'s).
+pub struct KeySpec<'a> {
+    pub namespace: &'a str,
+    pub key_prefix: &'a str,
+    pub key_size: usize,
+    pub key_ttl: Duration,
+    pub my_cn: &'a str,
+}
+
 /// §4.1–4.2: a new RSA key and self-signed certificate, stored as a `kubernetes.io/tls` Secret
-/// (generateName `--key-prefix`, PKCS#1 `tls.key`), registered at once. Returns the Secret's name.
-pub async fn generate(shared: &Shared) -> Result<String, KeysError> {
-    let config = &shared.config;
-    let (bits, cn, ttl) = (config.key_size, config.my_cn.clone(), config.key_ttl);
+/// (generateName `--key-prefix`, PKCS#1 `tls.key`). Returns the created Secret.
+pub async fn create_key(client: &kube::Client, spec: &KeySpec<'_>) -> Result<KubeSecret, KeysError> {
+    let (bits, cn, ttl) = (spec.key_size, spec.my_cn.to_owned(), spec.key_ttl);
     let made = tokio::task::spawn_blocking(move || {
         let key = PrivateKey::generate(bits)?;
         let cert =
@@ -292,8 +300,8 @@ pub async fn generate(shared: &Shared) -> Result<String, KeysError> {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {
-            "generateName": config.key_prefix,
-            "namespace": config.namespace,
+            "generateName": spec.key_prefix,
+            "namespace": spec.namespace,
             "labels": { KEY_LABEL: ACTIVE },
         },
         "type": "kubernetes.io/tls",
@@ -301,16 +309,68 @@ pub async fn generate(shared: &Shared) -> Result<String, KeysError> {
     });
     let secret: KubeSecret = serde_json::from_value(body)
         .map_err(|_| KeysError::Generate(crate::crypto::rsa::RsaError::PrivateKey("cannot build the key Secret")))?;
-    let api: Api<KubeSecret> = Api::namespaced(shared.client.clone(), &config.namespace);
-    let created = api.create(&PostParams::default(), &secret).await.map_err(|source| KeysError::Create {
-        namespace: config.namespace.clone(),
-        prefix: config.key_prefix.clone(),
+    let api: Api<KubeSecret> = Api::namespaced(client.clone(), spec.namespace);
+    api.create(&PostParams::default(), &secret).await.map_err(|source| KeysError::Create {
+        namespace: spec.namespace.to_owned(),
+        prefix: spec.key_prefix.to_owned(),
         source,
-    })?;
+    })
+}
+
+/// The daemon's renewal: a new key, registered at once. Returns the Secret's name.
+pub async fn generate(shared: &Shared) -> Result<String, KeysError> {
+    let config = &shared.config;
+    let spec = KeySpec {
+        namespace: &config.namespace,
+        key_prefix: &config.key_prefix,
+        key_size: config.key_size,
+        key_ttl: config.key_ttl,
+        my_cn: &config.my_cn,
+    };
+    let created = create_key(&shared.client, &spec).await?;
     let name = created.metadata.name.clone().unwrap_or_default();
     shared.keys.apply(created);
     shared.keys.rebuild();
     Ok(name)
+}
+
+/// `sealops keys renew` (the install's CronJob): lists the key Secrets in the namespace and
+/// creates a new key only when there is none or the newest is at least `older_than` old.
+/// Returns the new Secret's name, or `None` when the newest key is recent enough.
+pub async fn renew_if_older(
+    client: &kube::Client,
+    spec: &KeySpec<'_>,
+    order: KeyOrder,
+    older_than: Duration,
+) -> Result<Option<String>, KeysError> {
+    let registry = KeyRegistry::new(order);
+    let api: Api<KubeSecret> = Api::namespaced(client.clone(), spec.namespace);
+    let listed = api
+        .list(&ListParams::default().labels(&format!("{KEY_LABEL}={ACTIVE}")))
+        .await
+        .map_err(|source| KeysError::List { namespace: spec.namespace.to_owned(), source })?;
+    let legacy = api.get_opt(spec.key_prefix).await.map_err(|source| KeysError::Legacy {
+        namespace: spec.namespace.to_owned(),
+        name: spec.key_prefix.to_owned(),
+        source,
+    })?;
+    {
+        let mut sources = registry.lock();
+        sources.labelled = listed.items.into_iter().filter_map(|s| Some((s.metadata.name.clone()?, s))).collect();
+        sources.legacy = legacy;
+    }
+    registry.rebuild();
+    let now = super::unix_now();
+    let age = latest_time(&registry.snapshot(), order).map(|t| now.saturating_sub(t));
+    let due = match age {
+        None => true,
+        Some(age) => u64::try_from(age).unwrap_or(0) >= older_than.as_secs(),
+    };
+    if !due {
+        return Ok(None);
+    }
+    let created = create_key(client, spec).await?;
+    Ok(created.metadata.name)
 }
 
 #[cfg(test)]

@@ -173,6 +173,32 @@ async fn key_is_generated_on_first_start_and_served() {
     again.shutdown().await;
 }
 
+/// `sealops keys renew` (the install's CronJob): a key when there is none, nothing while the
+/// newest is younger than the threshold, a new one once it is older.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_renew_creates_a_key_only_when_the_newest_is_old() {
+    use sealops::daemon::keys::{KeySpec, renew_if_older};
+    use sealops::sealed::keys::KeyOrder;
+    let cluster = support::cluster().await;
+    let spec = KeySpec {
+        namespace: NS,
+        key_prefix: "sealed-secrets-key",
+        key_size: 2048,
+        key_ttl: Duration::from_secs(3600),
+        my_cn: "",
+    };
+    let day = Duration::from_secs(24 * 3600);
+    let first = renew_if_older(&cluster.client, &spec, KeyOrder::CertNotBefore, day).await.expect("renew");
+    assert!(first.is_some_and(|n| n.starts_with("sealed-secrets-key")), "no key yet: one is made");
+    assert_eq!(cluster.key_secrets().len(), 1);
+    let second = renew_if_older(&cluster.client, &spec, KeyOrder::CertNotBefore, day).await.expect("renew");
+    assert!(second.is_none(), "the newest key is minutes old");
+    assert_eq!(cluster.key_secrets().len(), 1);
+    let third = renew_if_older(&cluster.client, &spec, KeyOrder::CertNotBefore, Duration::ZERO).await.expect("renew");
+    assert!(third.is_some(), "a zero threshold always renews");
+    assert_eq!(cluster.key_secrets().len(), 2, "old keys stay");
+}
+
 /// Update → Secret updated; Secret deleted → recreated; SealedSecret deleted → Secret gone;
 /// an unmanaged Secret is refused with upstream's condition and left alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

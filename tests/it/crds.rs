@@ -240,7 +240,7 @@ fn ours_accept_random_instances_of_upstreams_schema() {
             up["spec"]["group"].as_str().expect("group"),
             up["spec"]["versions"][0]["name"].as_str().expect("version")
         );
-        let mut rng = Rng::new(0x5ea1_0b5 ^ name.len() as u64);
+        let mut rng = Rng::new(0x05ea_10b5 ^ name.len() as u64);
         let mut failures = Vec::new();
         for i in 0..PER_CRD {
             let mut obj = generate(schema_of(&up), &mut rng, 0);

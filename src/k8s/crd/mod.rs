@@ -5,6 +5,10 @@
 //! ours admits too (`tests/it/crds.rs` checks this against copies of upstream's CRDs). `crds/` holds
 //! the YAML written by `cargo run --bin crdgen`; a test fails when it is stale.
 
+// kube's `printcolumn(name = …, type_ = …, json_path = …)` repeats the same keys in each
+// column; clippy reads them as duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{CustomResourceDefinition, JSON};
 use kube::CustomResourceExt;
 use schemars::JsonSchema;
