@@ -19,6 +19,8 @@ mod kube_out;
 mod reseal;
 mod rotate;
 mod seal;
+#[cfg(feature = "daemon")]
+mod seal_cluster;
 mod sealkeys;
 mod set;
 mod sops_compat;

@@ -3,8 +3,10 @@
 //! private keys (`--recovery-unseal`). Errors are printed as kubeseal prints them
 //! (`error: <message>`, exit 1), with upstream's wording where scripts match on it.
 //!
-//! What needs the controller or the API server (`--fetch-cert` without `--cert`,
-//! `--re-encrypt`, `--validate`, the controller and connection flags) is refused by name.
+//! Without `--cert` the certificate comes from the controller, and `--validate`/`--re-encrypt`
+//! ask the controller, through the API server's service proxy as kubeseal does
+//! (`seal_cluster.rs`, kubeconfig and `--context` only); the other connection flags
+//! (`--server`, `--token`, …) are refused by name.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -62,7 +64,7 @@ pub struct SealArgs {
     /// Private keys for --recovery-unseal: PEM files, key Secrets or a v1 List of them (repeatable, comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub recovery_private_key: Vec<PathBuf>,
-    /// Print the certificate (with --cert: a copy of it; from the controller: not supported yet).
+    /// Print the certificate (with --cert: a copy of it; else fetched from the controller).
     #[arg(long, require_equals = true, num_args = 0..=1, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set, value_parser = pflag_bool)]
     pub fetch_cert: bool,
     /// Namespace for Secrets that declare none, and for --raw.
@@ -74,7 +76,7 @@ pub struct SealArgs {
 
 /// Flags that need a live controller or API server: accepted, and refused by name when used.
 #[derive(Args, Default)]
-#[command(next_help_heading = "Cluster flags (need an API server connection: not supported yet)")]
+#[command(next_help_heading = "Cluster flags (through the kubeconfig; the connection flags are not supported)")]
 pub struct ClusterArgs {
     /// Name of the sealed-secrets controller Service.
     #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAME")]
@@ -88,10 +90,10 @@ pub struct ClusterArgs {
     /// Ask the controller whether the SealedSecret can be unsealed.
     #[arg(long, require_equals = true, num_args = 0..=1, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set, value_parser = pflag_bool)]
     pub validate: bool,
-    /// Path to the kubeconfig file (read only for the default namespace).
+    /// Path to the kubeconfig file (the default namespace and the controller connection).
     #[arg(long, env = "KUBECONFIG")]
     pub kubeconfig: Option<String>,
-    /// Kubeconfig context (read only for the default namespace).
+    /// Kubeconfig context.
     #[arg(long)]
     pub context: Option<String>,
     #[arg(long)]
@@ -163,6 +165,35 @@ fn pflag_bool(text: &str) -> Result<bool, String> {
     }
 }
 
+/// `--validate` and `--re-encrypt`: each input SealedSecret goes to the controller
+/// (`/v1/verify`, `/v1/rotate`); re-encrypted ones are printed in the output format.
+#[cfg(feature = "daemon")]
+fn through_controller(a: &SealArgs, format: Format, output: &Output) -> Result<()> {
+    let controller = super::seal_cluster::Controller::connect(&a.cluster).map_err(fail)?;
+    let input = read(a)?;
+    let mut values = Vec::new();
+    for (i, doc) in documents(&input)?.iter().enumerate() {
+        let sealed = SealedSecret::parse(doc, &format!("input document {}", i + 1)).map_err(fail)?;
+        let body = sealed.to_json().into_bytes();
+        if a.cluster.validate {
+            if !controller.verify(body).map_err(fail)? {
+                bail!(fail(format!(
+                    "unable to decrypt sealed secret: {}",
+                    sealed.metadata.name.as_deref().unwrap_or("")
+                )));
+            }
+        } else {
+            let rotated = controller.rotate(body).map_err(fail)?;
+            let resealed = SealedSecret::parse(&rotated, "the controller's answer").map_err(fail)?;
+            values.push(kube_out::sealed_value(&resealed));
+        }
+    }
+    if a.cluster.re_encrypt {
+        return io::write_output(output, kube_out::render(&values, format).as_bytes());
+    }
+    Ok(())
+}
+
 /// kubeseal prints every error as `error: <message>` and exits 1.
 fn fail(message: impl std::fmt::Display) -> anyhow::Error {
     Exit::new(Code::Generic, format!("error: {message}")).into()
@@ -188,9 +219,11 @@ fn run_inner(a: SealArgs) -> Result<()> {
     if let Some(flag) = a.cluster.connection_flag() {
         return Err(no_api_server(flag));
     }
+    #[cfg(not(feature = "daemon"))]
     if a.cluster.re_encrypt {
         return Err(no_api_server("--re-encrypt"));
     }
+    #[cfg(not(feature = "daemon"))]
     if a.cluster.validate {
         return Err(no_api_server("--validate"));
     }
@@ -221,6 +254,11 @@ fn run_inner(a: SealArgs) -> Result<()> {
     if a.recovery_unseal {
         return recovery_unseal(&a, format, &output);
     }
+    #[cfg(feature = "daemon")]
+    if a.cluster.validate || a.cluster.re_encrypt {
+        return through_controller(&a, format, &output);
+    }
+    #[cfg(not(feature = "daemon"))]
     let needs_controller = || {
         let flag = if a.cluster.controller_name.is_some() {
             "--controller-name"
@@ -233,6 +271,12 @@ fn run_inner(a: SealArgs) -> Result<()> {
     };
     let cert = match a.cert.as_deref() {
         Some(location) => load_cert(location)?,
+        #[cfg(feature = "daemon")]
+        None => {
+            let pem = super::seal_cluster::Controller::connect(&a.cluster).map_err(fail)?.cert_pem().map_err(fail)?;
+            parse_cert(&pem, "the controller's certificate")?
+        }
+        #[cfg(not(feature = "daemon"))]
         None => return Err(needs_controller()),
     };
     if a.fetch_cert {

@@ -199,6 +199,74 @@ async fn keys_renew_creates_a_key_only_when_the_newest_is_old() {
     assert_eq!(cluster.key_secrets().len(), 2, "old keys stay");
 }
 
+/// kubeseal's cluster path: `sealops seal` without `--cert` fetches the certificate through the
+/// API server's service proxy (Service `kube-system/sealed-secrets-controller`, first port named
+/// `http`), and `--validate`/`--re-encrypt` ask the controller, as kubeseal does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seal_fetch_cert_validate_and_re_encrypt_through_the_api_server() {
+    let cluster = support::cluster().await;
+    let daemon = cluster.daemon(cluster.config()).await;
+    eventually("a key", || daemon.shared().keys.snapshot().len() == 1).await;
+    cluster
+        .create(&json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "sealed-secrets-controller", "namespace": NS},
+            "spec": {"ports": [{"name": "http", "port": 8080}]}
+        }))
+        .await;
+    cluster.server.proxy_service(NS, "sealed-secrets-controller", daemon.http_addr().expect("http"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    cluster.server.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let run = move |args: Vec<String>, stdin: Vec<u8>| {
+        tokio::task::spawn_blocking(move || {
+            use std::io::Write as _;
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sealops"))
+                .args(&args)
+                .env_remove("KUBECONFIG")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("sealops runs");
+            child.stdin.take().expect("stdin").write_all(&stdin).expect("stdin written");
+            let out = child.wait_with_output().expect("sealops finishes");
+            (out.status.code(), out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+        })
+    };
+    let kc = format!("--kubeconfig={}", kubeconfig.display());
+
+    let (code, pem, err) = run(vec!["seal".into(), "--fetch-cert".into(), kc.clone()], Vec::new()).await.expect("run");
+    assert_eq!(code, Some(0), "{err}");
+    let latest = daemon.shared().keys.snapshot().latest().expect("key").fingerprint().to_owned();
+    assert_eq!(Certificate::from_pem(&pem).expect("PEM").public_key().fingerprint(), latest);
+
+    let secret = br#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db","namespace":"prod"},"stringData":{"password":"hunter2"}}"#;
+    let (code, sealed, err) = run(vec!["seal".into(), kc.clone()], secret.to_vec()).await.expect("run");
+    assert_eq!(code, Some(0), "sealing with the fetched certificate: {err}");
+    let (code, _, err) = run(vec!["seal".into(), "--validate".into(), kc.clone()], sealed.clone()).await.expect("run");
+    assert_eq!(code, Some(0), "the controller opens what was sealed to its certificate: {err}");
+
+    // Sealed to another key: the controller cannot open it.
+    let stranger = PrivateKey::generate(2048).expect("key");
+    let other = Secret::parse(secret, "secret").expect("secret").seal(stranger.public_key()).expect("seal");
+    let (code, _, err) =
+        run(vec!["seal".into(), "--validate".into(), kc.clone()], other.to_json().into_bytes()).await.expect("run");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("error: unable to decrypt sealed secret: db"), "{err}");
+
+    let (code, rotated, err) =
+        run(vec!["seal".into(), "--re-encrypt".into(), kc.clone()], sealed.clone()).await.expect("run");
+    assert_eq!(code, Some(0), "{err}");
+    let rotated = SealedSecret::parse(&rotated, "re-encrypted").expect("a SealedSecret");
+    let original = SealedSecret::parse(&sealed, "sealed").expect("a SealedSecret");
+    assert_ne!(rotated.spec.encrypted_data["password"], original.spec.encrypted_data["password"]);
+    let keys = daemon.shared().keys.snapshot();
+    let opened = rotated.unseal(&keys.private_keys()).expect("opens with the controller's key");
+    assert_eq!(opened.data["password"].expose(), b"hunter2");
+    daemon.shutdown().await;
+}
+
 /// Update → Secret updated; Secret deleted → recreated; SealedSecret deleted → Secret gone;
 /// an unmanaged Secret is refused with upstream's condition and left alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

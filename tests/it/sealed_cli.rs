@@ -416,19 +416,13 @@ open(sys.argv[1], "wb").write(cert.public_bytes(serialization.Encoding.PEM))
 }
 
 #[test]
-fn cluster_only_flags_are_refused_by_name() {
+fn connection_flags_are_refused_by_name() {
     let sb = Sandbox::new();
     let input = secret_json("s", "demo", &[]);
     for (args, flag) in [
-        (vec!["--cert", "c.pem", "--re-encrypt"], "--re-encrypt"),
-        (vec!["--cert", "c.pem", "--rotate"], "--re-encrypt"),
-        (vec!["--cert", "c.pem", "--validate"], "--validate"),
-        (vec!["--controller-name", "sealed-secrets"], "--controller-name"),
-        (vec!["--controller-namespace", "kube-system"], "--controller-namespace"),
-        (vec!["--fetch-cert"], "no --cert given"),
-        (vec![], "no --cert given"),
         (vec!["--cert", "c.pem", "--server", "https://k8s:6443"], "--server"),
         (vec!["--cert", "c.pem", "--token", "t"], "--token"),
+        (vec!["--validate", "--client-key", "k.pem"], "--client-key"),
     ] {
         seal(&sb, &args, input.as_bytes())
             .code(1)
@@ -438,6 +432,25 @@ fn cluster_only_flags_are_refused_by_name() {
     // With a certificate file, --fetch-cert prints it.
     let out = seal(&sb, &["--fetch-cert", "--cert", &cert_b()], b"").ok().out();
     assert_eq!(out, std::fs::read_to_string(cert_b()).unwrap());
+}
+
+/// Without `--cert` (and for `--validate`/`--re-encrypt`) the controller is asked through the
+/// kubeconfig; with none (the sandbox has no kubeconfig and is not in a pod) that fails clearly.
+/// The working path is tested against the daemon in `tests/daemon`.
+#[test]
+fn cluster_paths_without_a_kubeconfig_fail_clearly() {
+    let sb = Sandbox::new();
+    let input = secret_json("s", "demo", &[]);
+    for args in [
+        vec!["--fetch-cert"],
+        vec![],
+        vec!["--controller-name", "sealed-secrets", "--controller-namespace", "kube-system"],
+        vec!["--validate"],
+        vec!["--re-encrypt"],
+        vec!["--kubeconfig", "/nonexistent/kubeconfig", "--fetch-cert"],
+    ] {
+        seal(&sb, &args, input.as_bytes()).code(1).err_has("error: ").err_has("kubeconfig");
+    }
 }
 
 #[test]
@@ -462,9 +475,9 @@ fn kubeseal_link_takes_kubeseal_command_lines() {
     .ok()
     .out();
     assert_eq!(secret_data(&out)["password"], b"s3cr3t-marker");
-    run_with_stdin(&mut sb.cmd_via(&link, &["--cert", &cert_b(), "--validate"]), Some(b""))
+    run_with_stdin(&mut sb.cmd_via(&link, &["--cert", &cert_b(), "--validate", "--token", "t"]), Some(b""))
         .code(1)
-        .err_has("error: --validate needs a connection");
+        .err_has("error: --token needs a connection");
 }
 
 #[test]
