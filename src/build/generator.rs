@@ -24,6 +24,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
+use crate::crypto::secret::wipe_json;
 use crate::manifest::{ResId, Resource};
 
 #[derive(Debug, thiserror::Error)]
@@ -408,7 +409,7 @@ fn combine(old: &Resource, mut new: Resource, merge: bool) -> Resource {
             }
             // Kustomize clears the field and writes it again, so it moves to the end.
             if let Some(mut removed) = new.object.shift_remove(field) {
-                wipe(&mut removed);
+                wipe_json(&mut removed);
             }
             if !merged.is_empty() {
                 new.object.insert(field.into(), Value::Object(merged.into_iter().collect()));
@@ -424,16 +425,6 @@ fn combine(old: &Resource, mut new: Resource, merge: bool) -> Resource {
     }
     new.meta = meta;
     new
-}
-
-/// Secret data leaves an object here without the object's own wipe-on-drop.
-pub(crate) fn wipe(value: &mut Value) {
-    match value {
-        Value::String(s) => zeroize::Zeroize::zeroize(s),
-        Value::Array(items) => items.iter_mut().for_each(wipe),
-        Value::Object(map) => map.values_mut().for_each(wipe),
-        _ => {}
-    }
 }
 
 fn string_fields(resource: &Resource, field: &str) -> Map<String, Value> {

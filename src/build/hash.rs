@@ -87,7 +87,7 @@ pub fn content_hash(object: &Map<String, Value>) -> Option<String> {
     }
     text.push('}');
     for value in doc.values_mut() {
-        crate::build::generator::wipe(value);
+        crate::crypto::secret::wipe_json(value);
     }
     Some(encode(&Sha256::digest(text.as_bytes())))
 }

@@ -14,7 +14,6 @@ use base64::Engine as _;
 use regex::Regex;
 use sealops::sealed::{SealedSecret, Secret};
 use serde_json::{Map, Value};
-use zeroize::Zeroize as _;
 
 /// `-o`: json or yaml.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,7 +97,7 @@ pub fn sealed_value(doc: &SealedSecret) -> Value {
 }
 
 /// A plaintext Secret as a JSON value in Go field order (`kind, apiVersion, metadata,
-/// immutable, data, type`). The caller must pass the value to [`wipe`] when done.
+/// immutable, data, type`). The caller must pass the value to [`sealops::crypto::secret::wipe_json`] when done.
 pub fn secret_value(secret: &Secret) -> Value {
     let mut top = Map::new();
     top.insert("kind".into(), "Secret".into());
@@ -119,16 +118,6 @@ pub fn secret_value(secret: &Secret) -> Value {
         top.insert("type".into(), t.clone().into());
     }
     Value::Object(top)
-}
-
-/// Overwrites every string of `value` (plaintext Secret data, as base64) before it is dropped.
-pub fn wipe(value: &mut Value) {
-    match value {
-        Value::String(s) => s.zeroize(),
-        Value::Array(items) => items.iter_mut().for_each(wipe),
-        Value::Object(map) => map.values_mut().for_each(wipe),
-        _ => {}
-    }
 }
 
 /// Renders objects in `format`: JSON objects one after another, YAML documents each after `---`.

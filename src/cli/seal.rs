@@ -623,7 +623,7 @@ fn recovery_unseal(a: &SealArgs, format: Format, output: &Output) -> Result<()> 
         values.push(kube_out::secret_value(&secret));
     }
     let mut rendered = Zeroizing::new(kube_out::render(&values, format));
-    values.iter_mut().for_each(kube_out::wipe);
+    values.iter_mut().for_each(sealops::crypto::secret::wipe_json);
     let result = io::write_output(output, rendered.as_bytes());
     use zeroize::Zeroize as _;
     rendered.zeroize();

@@ -209,7 +209,7 @@ fn key_secret_yaml(prefix: &str, namespace: &str, tls_crt: &[u8], tls_key: &[u8]
         "data": { "tls.crt": b64(tls_crt), "tls.key": b64(tls_key) },
     });
     let yaml = zeroize::Zeroizing::new(kube_out::render(std::slice::from_ref(&secret), Format::Yaml));
-    kube_out::wipe(&mut secret);
+    sealops::crypto::secret::wipe_json(&mut secret);
     yaml
 }
 

@@ -5,7 +5,7 @@
 //! nor `Serialize`: printing or logging a secret has to go through [`SecretBytes::expose`] or
 //! [`SecretString::expose`], which is easy to find in review.
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Secret bytes: a decrypted value, a data key, a key share.
 ///
@@ -134,6 +134,18 @@ impl PartialEq for DataKey {
 }
 
 impl Eq for DataKey {}
+
+/// Overwrites every string of a JSON value before it is dropped. Secrets carried as JSON
+/// objects (generated, decrypted or unsealed ones, their data as base64 plaintext) cannot live
+/// in [`SecretBytes`], so their holders call this from `Drop` or before letting a part go.
+pub fn wipe_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => s.zeroize(),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(wipe_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(wipe_json),
+        _ => {}
+    }
+}
 
 #[cfg(test)]
 mod tests {

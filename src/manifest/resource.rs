@@ -1,7 +1,7 @@
 //! One object in a build, with the bookkeeping kustomize keeps beside it.
 
+use crate::crypto::secret::wipe_json;
 use serde_json::{Map, Value};
-use zeroize::Zeroize;
 
 /// Group/version/kind, namespace and name: how kustomize tells objects apart.
 /// `group` is empty for the core group; `namespace` is `None` for cluster-scoped objects and for
@@ -101,17 +101,8 @@ impl Drop for Resource {
     fn drop(&mut self) {
         if self.kind() == "Secret" {
             for value in self.object.values_mut() {
-                wipe(value);
+                wipe_json(value);
             }
         }
-    }
-}
-
-fn wipe(value: &mut Value) {
-    match value {
-        Value::String(s) => s.zeroize(),
-        Value::Array(items) => items.iter_mut().for_each(wipe),
-        Value::Object(map) => map.values_mut().for_each(wipe),
-        _ => {}
     }
 }

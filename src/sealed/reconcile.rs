@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
+
+use crate::crypto::secret::wipe_json;
 
 use super::document::{API_VERSION, KIND, Secret};
 
@@ -75,16 +77,7 @@ impl SecretObject {
 
 impl Drop for SecretObject {
     fn drop(&mut self) {
-        self.0.values_mut().for_each(wipe);
-    }
-}
-
-fn wipe(value: &mut Value) {
-    match value {
-        Value::String(s) => s.zeroize(),
-        Value::Array(items) => items.iter_mut().for_each(wipe),
-        Value::Object(map) => map.values_mut().for_each(wipe),
-        _ => {}
+        self.0.values_mut().for_each(wipe_json);
     }
 }
 
