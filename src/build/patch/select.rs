@@ -5,7 +5,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::PatchError;
-use super::schema;
 use crate::manifest::{ResId, Resource};
 
 /// Kustomize's `types.Selector`. Group/version/kind/name/namespace are anchored regular
@@ -105,13 +104,7 @@ fn api_version(resource: &Resource) -> String {
 
 /// kustomize's `ResId.EffectiveNamespace`.
 pub(crate) fn effective_namespace(id: &ResId, api_version: &str) -> String {
-    if schema::is_cluster_scoped(api_version, &id.kind) {
-        return "_non_namespaceable_".to_owned();
-    }
-    match id.namespace.as_deref() {
-        None | Some("") => "default".to_owned(),
-        Some(ns) => ns.to_owned(),
-    }
+    crate::build::transform::namespace::effective_namespace(api_version, &id.kind, id.namespace.as_deref())
 }
 
 fn metadata_map<'a>(resource: &'a Resource, field: &str) -> Option<&'a serde_json::Map<String, Value>> {
