@@ -102,14 +102,18 @@ impl KeyRegistry {
 
     /// §4.3 steps 1–3: list the labelled key Secrets and the legacy one, and build the set.
     pub async fn load(&self, client: &kube::Client, config: &Config) -> Result<(), KeysError> {
-        let api: Api<KubeSecret> = Api::namespaced(client.clone(), &config.namespace);
+        self.load_from(client, &config.namespace, &config.key_prefix).await
+    }
+
+    async fn load_from(&self, client: &kube::Client, namespace: &str, key_prefix: &str) -> Result<(), KeysError> {
+        let api: Api<KubeSecret> = Api::namespaced(client.clone(), namespace);
         let listed = api
             .list(&ListParams::default().labels(&format!("{KEY_LABEL}={ACTIVE}")))
             .await
-            .map_err(|source| KeysError::List { namespace: config.namespace.clone(), source })?;
-        let legacy = api.get_opt(&config.key_prefix).await.map_err(|source| KeysError::Legacy {
-            namespace: config.namespace.clone(),
-            name: config.key_prefix.clone(),
+            .map_err(|source| KeysError::List { namespace: namespace.to_owned(), source })?;
+        let legacy = api.get_opt(key_prefix).await.map_err(|source| KeysError::Legacy {
+            namespace: namespace.to_owned(),
+            name: key_prefix.to_owned(),
             source,
         })?;
         {
@@ -344,22 +348,7 @@ pub async fn renew_if_older(
     older_than: Duration,
 ) -> Result<Option<String>, KeysError> {
     let registry = KeyRegistry::new(order);
-    let api: Api<KubeSecret> = Api::namespaced(client.clone(), spec.namespace);
-    let listed = api
-        .list(&ListParams::default().labels(&format!("{KEY_LABEL}={ACTIVE}")))
-        .await
-        .map_err(|source| KeysError::List { namespace: spec.namespace.to_owned(), source })?;
-    let legacy = api.get_opt(spec.key_prefix).await.map_err(|source| KeysError::Legacy {
-        namespace: spec.namespace.to_owned(),
-        name: spec.key_prefix.to_owned(),
-        source,
-    })?;
-    {
-        let mut sources = registry.lock();
-        sources.labelled = listed.items.into_iter().filter_map(|s| Some((s.metadata.name.clone()?, s))).collect();
-        sources.legacy = legacy;
-    }
-    registry.rebuild();
+    registry.load_from(client, spec.namespace, spec.key_prefix).await?;
     let now = super::unix_now();
     let age = latest_time(&registry.snapshot(), order).map(|t| now.saturating_sub(t));
     let due = match age {
