@@ -7,8 +7,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use sealops::daemon::keys::{PairKind, parse_pairs};
 use sealops::daemon::{self, Config, parse_go_duration, parse_rfc1123z};
 use sealops::sealed::keys::KeyOrder;
+use tracing_subscriber::fmt::writer::EitherWriter;
 
 /// Go's `strconv.ParseBool` spellings, as upstream's flags accept them.
 fn go_bool(s: &str) -> Result<bool, String> {
@@ -60,6 +62,30 @@ pub struct DaemonArgs {
     /// Burst of the same limiter.
     #[arg(long, env = "SEALED_SECRETS_RATE_LIMIT_BURST", default_value_t = 2)]
     pub rate_limit_burst: u32,
+    /// Comma-separated key=value annotations added to the key Secrets this daemon creates.
+    #[arg(long, env = "SEALED_SECRETS_PRIVATEKEY_ANNOTATIONS", default_value = "")]
+    pub privatekey_annotations: String,
+    /// Comma-separated key=value labels added to the key Secrets this daemon creates.
+    #[arg(long, env = "SEALED_SECRETS_PRIVATEKEY_LABELS", default_value = "")]
+    pub privatekey_labels: String,
+    /// Delete a deleted SealedSecret's same-named Secret here instead of leaving it to the garbage collector.
+    #[arg(long, env = "SEALED_SECRETS_OLD_GC_BEHAVIOR", default_value = "false", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_parser = go_bool)]
+    pub old_gc_behavior: bool,
+    /// HTTP request timeout (Go duration; 0 disables).
+    #[arg(long, env = "SEALED_SECRETS_READ_TIMEOUT", default_value = "2m")]
+    pub read_timeout: String,
+    /// HTTP response timeout (Go duration; 0 disables).
+    #[arg(long, env = "SEALED_SECRETS_WRITE_TIMEOUT", default_value = "2m")]
+    pub write_timeout: String,
+    /// Requests per second to the API server (negative disables throttling; 0 means 5).
+    #[arg(long, env = "SEALED_SECRETS_KUBECLIENT_QPS", default_value_t = 5.0, allow_negative_numbers = true)]
+    pub kubeclient_qps: f32,
+    /// Burst of requests to the API server (0 means 10).
+    #[arg(long, env = "SEALED_SECRETS_KUBECLIENT_BURST", default_value_t = 10, allow_negative_numbers = true)]
+    pub kubeclient_burst: i32,
+    /// Log info and debug to stdout, warnings and errors to stderr (false: everything to stderr).
+    #[arg(long, env = "SEALED_SECRETS_LOG_INFO_STDOUT", default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_parser = go_bool)]
+    pub log_info_stdout: bool,
     /// Write the SealedSecret status.
     #[arg(long, env = "SEALED_SECRETS_UPDATE_STATUS", default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_parser = go_bool)]
     pub update_status: bool,
@@ -132,14 +158,43 @@ pub(super) async fn kube_config(path: Option<&PathBuf>) -> Result<kube::Config> 
     }
 }
 
-fn init_logging(level: &str, format: Option<&str>) -> Result<()> {
+/// `--log-info-stdout` (upstream `pkg/log.MultiStreamHandler`): records up to INFO go to
+/// stdout, WARN and ERROR to stderr; without the flag everything goes to stderr.
+#[derive(Clone, Copy)]
+struct SplitWriter {
+    info_stdout: bool,
+}
+
+/// tracing orders levels by verbosity (ERROR < WARN < INFO < DEBUG < TRACE).
+fn to_stdout(level: &tracing::Level, info_stdout: bool) -> bool {
+    info_stdout && *level > tracing::Level::WARN
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for SplitWriter {
+    type Writer = EitherWriter<std::io::Stdout, std::io::Stderr>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        EitherWriter::B(std::io::stderr())
+    }
+
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
+        if to_stdout(meta.level(), self.info_stdout) {
+            EitherWriter::A(std::io::stdout())
+        } else {
+            EitherWriter::B(std::io::stderr())
+        }
+    }
+}
+
+fn init_logging(level: &str, format: Option<&str>, info_stdout: bool) -> Result<()> {
     let level = level.to_ascii_lowercase();
     if !matches!(level.as_str(), "error" | "warn" | "info" | "debug" | "trace") {
         bail!("--log-level: {level:?} is not one of error, warn, info, debug, trace");
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},hyper=warn,kube=warn,tower=warn")));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false);
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(SplitWriter { info_stdout }).with_ansi(false);
     let _ = match format {
         Some("json") => builder.json().flatten_event(true).try_init(),
         Some("text") | None => builder.try_init(),
@@ -150,7 +205,7 @@ fn init_logging(level: &str, format: Option<&str>) -> Result<()> {
 
 pub fn run(log_format: Option<&str>, a: DaemonArgs) -> Result<()> {
     let env_format = std::env::var("SEALED_SECRETS_LOG_FORMAT").ok();
-    init_logging(&a.log_level, log_format.or(env_format.as_deref()))?;
+    init_logging(&a.log_level, log_format.or(env_format.as_deref()), a.log_info_stdout)?;
     let key_order = match a.key_order_priority.as_str() {
         "CertNotBefore" => KeyOrder::CertNotBefore,
         "SecretCreationTimestamp" => KeyOrder::SecretCreationTimestamp,
@@ -170,6 +225,12 @@ pub fn run(log_format: Option<&str>, a: DaemonArgs) -> Result<()> {
     } else {
         Some(parse_rfc1123z(&a.key_cutoff_time).map_err(|e| anyhow::anyhow!("--key-cutoff-time: {e}"))?)
     };
+    let read_timeout = duration("read-timeout", &a.read_timeout)?;
+    let write_timeout = duration("write-timeout", &a.write_timeout)?;
+    let key_labels = parse_pairs(PairKind::Labels, &a.privatekey_labels)?;
+    let key_annotations = parse_pairs(PairKind::Annotations, &a.privatekey_annotations)?;
+    // Checked here too, so that a bad value stops the daemon before it starts anything.
+    daemon::ratelimit::client_go_limits(a.kubeclient_qps, a.kubeclient_burst)?;
     let listen_addr = listen("listen-addr", &a.listen_addr)?;
     let listen_metrics_addr = listen("listen-metrics-addr", &a.listen_metrics_addr)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
@@ -190,6 +251,13 @@ pub fn run(log_format: Option<&str>, a: DaemonArgs) -> Result<()> {
         config.label_selector = Some(a.label_selector).filter(|s| !s.is_empty());
         config.rate_limit = a.rate_limit;
         config.rate_limit_burst = a.rate_limit_burst;
+        config.key_labels = key_labels;
+        config.key_annotations = key_annotations;
+        config.old_gc_behavior = a.old_gc_behavior;
+        config.read_timeout = read_timeout;
+        config.write_timeout = write_timeout;
+        config.kube_qps = a.kubeclient_qps;
+        config.kube_burst = a.kubeclient_burst;
         config.update_status = a.update_status;
         config.skip_recreate = a.skip_recreate;
         config.max_unseal_retries = a.max_unseal_retries;
@@ -233,6 +301,16 @@ mod tests {
         assert_eq!(listen("x", "127.0.0.1:9").expect("ok"), Some(SocketAddr::from(([127, 0, 0, 1], 9))));
         assert_eq!(listen("x", "").expect("ok"), None);
         assert!(listen("x", "localhost").is_err());
+    }
+
+    #[test]
+    fn info_goes_to_stdout_and_warnings_to_stderr_as_upstream() {
+        use tracing::Level;
+        assert!(to_stdout(&Level::INFO, true));
+        assert!(to_stdout(&Level::DEBUG, true));
+        assert!(!to_stdout(&Level::WARN, true));
+        assert!(!to_stdout(&Level::ERROR, true));
+        assert!(!to_stdout(&Level::INFO, false), "--log-info-stdout=false: all to stderr");
     }
 
     #[test]

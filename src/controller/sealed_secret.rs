@@ -6,7 +6,8 @@
 //! Triggers, as upstream: a SealedSecret whose `spec` changed (status- and metadata-only updates
 //! are ignored), and the deletion of a Secret it controls (or one annotated `managed`), unless
 //! `--skip-recreate`. Deleting a SealedSecret leaves nothing behind: its Secret carries an owner
-//! reference and is garbage-collected.
+//! reference and is garbage-collected. With `--old-gc-behavior` the controller also deletes the
+//! same-named Secret itself, whoever owns it, as upstream's `controller.go` does (§3.2).
 //!
 //! Retries back off exponentially. Up to `--max-unseal-retries` failures of unsealing or of the
 //! ownership check are retried, then the controller gives up until the spec changes; immutable
@@ -145,8 +146,12 @@ async fn run_scope(context: Arc<Context>, namespace: Option<String>, mut stopped
         .reflect(writer)
         .inspect(move |event| {
             if let Ok(watcher::Event::Delete(object)) = event {
+                let (namespace, name) = (object.namespace().unwrap_or_default(), object.name_any());
                 metrics_shared.metrics.unseal_request();
-                metrics_shared.metrics.forget(&object.namespace().unwrap_or_default(), &object.name_any());
+                metrics_shared.metrics.forget(&namespace, &name);
+                if metrics_shared.config.old_gc_behavior {
+                    tokio::spawn(delete_secret(metrics_shared.clone(), namespace, name));
+                }
             }
         })
         .applied_objects()
@@ -177,6 +182,33 @@ async fn run_scope(context: Arc<Context>, namespace: Option<String>, mut stopped
         .run(reconcile, error_policy, context)
         .for_each(|_| std::future::ready(()))
         .await;
+}
+
+/// `--old-gc-behavior`: the SealedSecret `namespace/name` is gone, so its Secret goes too.
+/// Upstream deletes the same-named Secret without looking at it (no ownership check) and
+/// ignores NotFound; a failure is retried like a failed unseal, up to `--max-unseal-retries`.
+async fn delete_secret(shared: Arc<Shared>, namespace: String, name: String) {
+    let secrets: Api<DynamicObject> =
+        Api::namespaced_with(shared.client.clone(), &namespace, &ApiResource::erase::<KubeSecret>(&()));
+    let mut failures = 0;
+    loop {
+        match secrets.delete(&name, &kube::api::DeleteParams::default()).await {
+            Ok(_) => {
+                tracing::info!(namespace = %namespace, name = %name, "SealedSecret has gone, Secret deleted (--old-gc-behavior)");
+                return;
+            }
+            Err(kube::Error::Api(status)) if status.code == 404 => return,
+            Err(e) => {
+                failures += 1;
+                if failures > shared.config.max_unseal_retries {
+                    tracing::warn!(namespace = %namespace, name = %name, error = %e, "giving up deleting the Secret of a deleted SealedSecret");
+                    return;
+                }
+                tracing::warn!(namespace = %namespace, name = %name, error = %e, "cannot delete the Secret of a deleted SealedSecret; retrying");
+                tokio::time::sleep(backoff(failures)).await;
+            }
+        }
+    }
 }
 
 /// The SealedSecret to re-queue when this Secret is deleted (§3.2): the same-named one, when it

@@ -14,11 +14,34 @@
 //! GHSA-jpp5-6cf2-prqh. Rotate never widens scope: the outer annotations decide the scope of
 //! the result (the CVE-2026-22728 fix copies the outer metadata over the template; here a wider
 //! template is refused and template labels and annotations are kept).
+//!
+//! Timeouts (`--read-timeout`, `--write-timeout`, 2 min each) follow Go's `http.Server` as
+//! upstream configures it (`ReadTimeout = ReadHeaderTimeout = --read-timeout`,
+//! `WriteTimeout = --write-timeout`, no `IdleTimeout`, so idle keep-alive falls back to
+//! `ReadTimeout`), on both listeners; zero disables one, as in Go:
+//!
+//! * read: hyper's header-read timer, which runs from the moment the connection waits for a
+//!   request head (a new connection, or an idle keep-alive one) until the head is in: Go's
+//!   idle and header timeouts. The body must then be in by the same time after the head: Go
+//!   counts the whole request from its first byte, so this is slightly more lenient. A body
+//!   that is late gets `400`, as upstream's handlers answer a failed body read, when the write
+//!   timeout is longer; with equal timeouts (the defaults) the write deadline has passed by
+//!   then and the connection just closes (in Go the header's transfer time decides that race).
+//! * write: Go sets a write deadline on the connection when a request head has been read;
+//!   writing the response after it fails and the connection is closed, so the client gets no
+//!   answer. Here the same deadline fails the connection's writes, and the handler is also
+//!   stopped at that deadline (Go lets it run to the end only to discard its answer).
+//!
+//! `/metrics` counts requests and their handling time on `/v1/cert.pem`, `/v1/verify` and
+//! `/v1/rotate`, the handlers upstream wraps with `Instrument`; other paths are not counted,
+//! so that arbitrary request paths cannot grow the metric without bound.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -27,7 +50,8 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -63,18 +87,125 @@ pub async fn serve(
             };
             let Ok((stream, peer)) = accepted else { continue };
             let (shared, limiter) = (shared.clone(), limiter.clone());
-            tokio::spawn(async move {
-                let service = service_fn(move |req| {
-                    let (shared, limiter) = (shared.clone(), limiter.clone());
-                    async move { Ok::<_, Infallible>(handle(req, role, &shared, &limiter, peer).await) }
-                });
-                if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
-                    tracing::debug!(error = %e, "HTTP connection ended with an error");
-                }
-            });
+            let timeouts = Timeouts { read: shared.config.read_timeout, write: shared.config.write_timeout };
+            tokio::spawn(serve_connection(stream, timeouts, move |req, body_deadline| {
+                let (shared, limiter) = (shared.clone(), limiter.clone());
+                async move { handle(req, role, &shared, &limiter, peer, body_deadline).await }
+            }));
         }
     });
     Ok(bound)
+}
+
+/// `--read-timeout` and `--write-timeout`; zero means none.
+#[derive(Clone, Copy)]
+pub struct Timeouts {
+    pub read: Duration,
+    pub write: Duration,
+}
+
+fn nonzero(d: Duration) -> Option<Duration> {
+    (!d.is_zero()).then_some(d)
+}
+
+fn timed_out(what: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::TimedOut, format!("{what} timeout"))
+}
+
+/// Serves one HTTP/1 connection with Go's timeouts (module docs). `handler` gets each request
+/// and the time by which its body must be read.
+async fn serve_connection<IO, H, F>(io: IO, timeouts: Timeouts, handler: H)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    H: Fn(Request<Incoming>, Option<tokio::time::Instant>) -> F + Send + Sync + 'static,
+    F: Future<Output = Reply> + Send + 'static,
+{
+    let deadline = Arc::new(Mutex::new(None));
+    let io = WriteDeadline { io, deadline: deadline.clone(), sleep: None };
+    let handler = Arc::new(handler);
+    let service = service_fn(move |req| {
+        let head_read = tokio::time::Instant::now();
+        let write_deadline = nonzero(timeouts.write).map(|d| head_read + d);
+        *deadline.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = write_deadline;
+        let answer = handler(req, nonzero(timeouts.read).map(|d| head_read + d));
+        async move {
+            match write_deadline {
+                // Past the deadline the answer could not be written anyway: stop the handler.
+                Some(at) => tokio::time::timeout_at(at, answer).await.map_err(|_| timed_out("write")),
+                None => Ok(answer.await),
+            }
+        }
+    });
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(nonzero(timeouts.read));
+    if let Err(e) = builder.serve_connection(TokioIo::new(io), service).await {
+        tracing::debug!(error = %e, "HTTP connection ended with an error");
+    }
+}
+
+/// A connection whose writes fail once the deadline set for the current response has passed
+/// (Go's `SetWriteDeadline`). Reads are untouched; a write that blocks is woken at the deadline.
+struct WriteDeadline<IO> {
+    io: IO,
+    deadline: Arc<Mutex<Option<tokio::time::Instant>>>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<IO: AsyncWrite + Unpin> WriteDeadline<IO> {
+    fn guard<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        op: impl FnOnce(Pin<&mut IO>, &mut Context<'_>) -> Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        let deadline = *self.deadline.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if deadline.is_some_and(|at| tokio::time::Instant::now() >= at) {
+            return Poll::Ready(Err(timed_out("write")));
+        }
+        let polled = op(Pin::new(&mut self.io), cx);
+        if polled.is_pending()
+            && let Some(at) = deadline
+        {
+            let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+            sleep.as_mut().reset(at);
+            if sleep.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(timed_out("write")));
+            }
+        }
+        polled
+    }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for WriteDeadline<IO> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<IO> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.get_mut().guard(cx, |io, cx| io.poll_write(cx, buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        self.get_mut().guard(cx, |io, cx| io.poll_write_vectored(cx, bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.get_mut().guard(cx, AsyncWrite::poll_flush)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        // Closing is always allowed: it is what a missed deadline leads to.
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -92,7 +223,15 @@ fn text(code: StatusCode, body: impl Into<String>) -> Reply {
     reply(code, "text/plain; charset=utf-8", body.into())
 }
 
-async fn handle(req: Request<Incoming>, role: Role, shared: &Shared, limiter: &Limiter, peer: SocketAddr) -> Reply {
+async fn handle(
+    req: Request<Incoming>,
+    role: Role,
+    shared: &Shared,
+    limiter: &Limiter,
+    peer: SocketAddr,
+    body_deadline: Option<tokio::time::Instant>,
+) -> Reply {
+    let started = Instant::now();
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
     let response = match (role, path.as_str()) {
@@ -115,7 +254,7 @@ async fn handle(req: Request<Incoming>, role: Role, shared: &Shared, limiter: &L
             if !limiter.allow(&format!("{path}|{client}"), Instant::now()) {
                 text(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests\n")
             } else {
-                match read_body(req).await {
+                match read_body(req, body_deadline).await {
                     Err(message) => text(StatusCode::BAD_REQUEST, message),
                     Ok(body) if path == "/v1/verify" => verify(shared, &body).await,
                     Ok(body) => rotate(shared, &body).await,
@@ -127,18 +266,25 @@ async fn handle(req: Request<Incoming>, role: Role, shared: &Shared, limiter: &L
         }
         _ => text(StatusCode::NOT_FOUND, "404 page not found\n"),
     };
-    if role == Role::Api {
-        shared.metrics.http_request(&path, response.status().as_u16(), method.as_str());
+    if role == Role::Api && INSTRUMENTED.contains(&path.as_str()) {
+        let seconds = started.elapsed().as_secs_f64();
+        shared.metrics.http_request(&path, response.status().as_u16(), method.as_str(), seconds);
     }
     response
 }
 
-async fn read_body(req: Request<Incoming>) -> Result<Bytes, String> {
-    Limited::new(req.into_body(), MAX_DOCUMENT_BYTES)
-        .collect()
-        .await
-        .map(http_body_util::Collected::to_bytes)
-        .map_err(|e| format!("cannot read the request body: {e}\n"))
+/// The handlers upstream wraps with `Instrument` (`server.go`).
+const INSTRUMENTED: [&str; 3] = ["/v1/verify", "/v1/rotate", "/v1/cert.pem"];
+
+async fn read_body(req: Request<Incoming>, deadline: Option<tokio::time::Instant>) -> Result<Bytes, String> {
+    let collect = Limited::new(req.into_body(), MAX_DOCUMENT_BYTES).collect();
+    let collected = match deadline {
+        Some(at) => tokio::time::timeout_at(at, collect)
+            .await
+            .map_err(|_| "cannot read the request body: read timeout (--read-timeout)\n".to_owned())?,
+        None => collect.await,
+    };
+    collected.map(http_body_util::Collected::to_bytes).map_err(|e| format!("cannot read the request body: {e}\n"))
 }
 
 fn cert(shared: &Shared) -> Reply {
@@ -316,6 +462,105 @@ mod tests {
         assert!(limiter.allow("/v1/rotate|a", t0), "another path has its own budget");
         assert!(limiter.allow("/v1/verify|a", t0 + Duration::from_millis(500)), "one more after 1/rate");
         assert!(!limiter.allow("/v1/verify|a", t0 + Duration::from_millis(600)));
+    }
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    /// Serves `handler` on one end of an in-memory pipe with a 1 s read and a 2 s write
+    /// timeout; returns the other end.
+    fn connection<F>(handler: impl Fn() -> F + Send + Sync + 'static) -> tokio::io::DuplexStream
+    where
+        F: Future<Output = Reply> + Send + 'static,
+    {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let timeouts = Timeouts { read: SECOND, write: 2 * SECOND };
+        tokio::spawn(serve_connection(server, timeouts, move |req, deadline| {
+            let work = handler();
+            async move {
+                match read_body(req, deadline).await {
+                    Ok(_) => work.await,
+                    Err(message) => text(StatusCode::BAD_REQUEST, message),
+                }
+            }
+        }));
+        client
+    }
+
+    /// Reads until the server closes; returns what came and when the close came.
+    async fn until_closed(client: &mut tokio::io::DuplexStream) -> (String, Duration) {
+        let started = tokio::time::Instant::now();
+        let mut out = Vec::new();
+        let _ = client.read_to_end(&mut out).await;
+        (String::from_utf8_lossy(&out).into_owned(), started.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_within_the_timeouts_is_answered() {
+        let mut client = connection(|| async { text(StatusCode::OK, "ok\n") });
+        client.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.expect("write");
+        let (answer, _) = until_closed(&mut client).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_head_not_in_within_the_read_timeout_closes_the_connection() {
+        let mut client = connection(|| async { text(StatusCode::OK, "ok\n") });
+        client.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.expect("write");
+        let (answer, waited) = until_closed(&mut client).await;
+        assert!(!answer.contains("200"), "{answer}");
+        assert!(waited >= SECOND && waited < 2 * SECOND, "closed after {waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_keep_alive_connection_is_closed_after_the_read_timeout() {
+        let mut client = connection(|| async { text(StatusCode::OK, "ok\n") });
+        client.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+        let (answer, waited) = until_closed(&mut client).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(waited >= SECOND && waited < 2 * SECOND, "closed after {waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_not_in_within_the_read_timeout_gets_400() {
+        let mut client = connection(|| async { text(StatusCode::OK, "ok\n") });
+        client
+            .write_all(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 10\r\n\r\nab")
+            .await
+            .expect("write");
+        let (answer, waited) = until_closed(&mut client).await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(answer.contains("read timeout"), "{answer}");
+        assert!(waited >= SECOND && waited < 2 * SECOND, "answered after {waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_not_ready_within_the_write_timeout_is_never_sent() {
+        let mut client = connection(|| async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            text(StatusCode::OK, "late\n")
+        });
+        client.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.expect("write");
+        let (answer, waited) = until_closed(&mut client).await;
+        assert_eq!(answer, "", "Go closes the connection without an answer");
+        assert!(waited >= 2 * SECOND && waited < 3 * SECOND, "closed after {waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn writes_after_the_deadline_fail() {
+        let (mut client, server) = tokio::io::duplex(16);
+        let deadline = Arc::new(Mutex::new(Some(tokio::time::Instant::now() + SECOND)));
+        let mut io = WriteDeadline { io: server, deadline, sleep: None };
+        io.write_all(b"0123456789abcdef").await.expect("room for 16 bytes before the deadline");
+        // The pipe is full and nobody reads: the blocked write fails at the deadline.
+        let started = tokio::time::Instant::now();
+        let e = io.write_all(b"more").await.expect_err("deadline");
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+        assert_eq!(started.elapsed(), SECOND);
+        let mut first = [0u8; 16];
+        client.read_exact(&mut first).await.expect("read");
+        assert!(io.write_all(b"x").await.is_err(), "past the deadline even with room");
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub enum KeysError {
         #[source]
         source: kube::Error,
     },
+    #[error("--{flag}: {entry:?} {reason}")]
+    Flag { flag: &'static str, entry: String, reason: String },
 }
 
 impl KeysError {
@@ -60,6 +62,7 @@ impl KeysError {
             Self::Legacy { .. } => "legacy",
             Self::Generate(_) => "generate",
             Self::Create { .. } => "create",
+            Self::Flag { .. } => "flag",
         }
     }
 }
@@ -256,24 +259,124 @@ pub async fn renew(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
             Some(due) => Duration::from_secs(u64::try_from(due - now).unwrap_or(0)).min(Duration::from_secs(30)),
             None => Duration::from_secs(30),
         };
-        if wait.is_zero() {
-            match generate(&shared).await {
-                Ok(name) => tracing::info!(secret = %name, "new sealing key created"),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot create a sealing key; retrying in 10s");
-                    tokio::select! {
-                        () = tokio::time::sleep(Duration::from_secs(10)) => {}
-                        _ = stopped.changed() => return,
-                    }
-                }
+        let now_requested = if wait.is_zero() {
+            false
+        } else {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => false,
+                () = shared.renew_now.notified() => true,
+                _ = stopped.changed() => return,
             }
+        };
+        if !(wait.is_zero() || now_requested) {
             continue;
         }
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            _ = stopped.changed() => return,
+        match generate(&shared).await {
+            Ok(name) => tracing::info!(secret = %name, "new sealing key created"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot create a sealing key; retrying in 10s");
+                if now_requested {
+                    // A failed SIGUSR1 renewal is not repeated by itself (upstream logs it too).
+                    continue;
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(10)) => {}
+                    _ = stopped.changed() => return,
+                }
+            }
         }
     }
+}
+
+/// Labels and annotations added to generated key Secrets (`--privatekey-labels`,
+/// `--privatekey-annotations`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyMetadata {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// Which of the two flags is parsed: label values are checked as Kubernetes label values,
+/// annotation values are free text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PairKind {
+    Labels,
+    Annotations,
+}
+
+/// Parses `--privatekey-labels` / `--privatekey-annotations`: `k=v,k2=v2` (§4.2, upstream
+/// `writeKey`). As upstream, an entry repeated later wins and the key label
+/// `sealedsecrets.bitnami.com/sealed-secrets-key` is never replaced; empty entries (a trailing
+/// comma) are skipped. Where upstream panics (an entry without `=`) or keeps only the text
+/// between the first and second `=`, this refuses the entry or keeps everything after the
+/// first `=`. Keys must be Kubernetes qualified names, so a typo fails at start instead of at
+/// the first renewal.
+pub fn parse_pairs(kind: PairKind, text: &str) -> Result<BTreeMap<String, String>, KeysError> {
+    let flag = match kind {
+        PairKind::Labels => "privatekey-labels",
+        PairKind::Annotations => "privatekey-annotations",
+    };
+    let fail = |entry: &str, reason: String| KeysError::Flag { flag, entry: entry.to_owned(), reason };
+    let mut out = BTreeMap::new();
+    for entry in text.split(',').filter(|e| !e.is_empty()) {
+        let Some((key, value)) = entry.split_once('=') else {
+            return Err(fail(entry, "is not key=value".into()));
+        };
+        qualified_name(key).map_err(|reason| fail(entry, format!("has an invalid key: {reason}")))?;
+        if kind == PairKind::Labels {
+            label_value(value).map_err(|reason| fail(entry, format!("has an invalid label value: {reason}")))?;
+            if key == KEY_LABEL {
+                continue;
+            }
+        }
+        out.insert(key.to_owned(), value.to_owned());
+    }
+    Ok(out)
+}
+
+/// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`, at most 63 characters (a label value may be empty).
+fn label_value(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    let bytes = value.as_bytes();
+    let edge_ok = |b: &u8| b.is_ascii_alphanumeric();
+    if value.len() > 63 {
+        return Err(format!("{value:?} is longer than 63 characters"));
+    }
+    if !bytes.first().is_some_and(edge_ok)
+        || !bytes.last().is_some_and(edge_ok)
+        || !bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(format!("{value:?} must be alphanumerics, '-', '_' or '.', starting and ending alphanumeric"));
+    }
+    Ok(())
+}
+
+/// A Kubernetes qualified name: an optional DNS-subdomain prefix and `/`, then a name shaped
+/// like a non-empty label value.
+fn qualified_name(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if name.is_empty() {
+        return Err(format!("{key:?} has an empty name"));
+    }
+    label_value(name)?;
+    if let Some(prefix) = prefix {
+        let dns_label = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if prefix.is_empty() || prefix.len() > 253 || !prefix.split('.').all(dns_label) {
+            return Err(format!("the prefix {prefix:?} is not a DNS subdomain"));
+        }
+    }
+    Ok(())
 }
 
 /// Where and how a new sealing key is made (the daemon's flags, or `sealops keys renew`'s).
@@ -288,6 +391,16 @@ pub struct KeySpec<'a> {
 /// §4.1–4.2: a new RSA key and self-signed certificate, stored as a `kubernetes.io/tls` Secret
 /// (generateName `--key-prefix`, PKCS#1 `tls.key`). Returns the created Secret.
 pub async fn create_key(client: &kube::Client, spec: &KeySpec<'_>) -> Result<KubeSecret, KeysError> {
+    create_key_with(client, spec, &KeyMetadata::default()).await
+}
+
+/// [`create_key`] with extra labels and annotations on the Secret (the key label stays
+/// `active` whatever `extra` says).
+pub async fn create_key_with(
+    client: &kube::Client,
+    spec: &KeySpec<'_>,
+    extra: &KeyMetadata,
+) -> Result<KubeSecret, KeysError> {
     let (bits, cn, ttl) = (spec.key_size, spec.my_cn.to_owned(), spec.key_ttl);
     let made = tokio::task::spawn_blocking(move || {
         let key = PrivateKey::generate(bits)?;
@@ -300,13 +413,16 @@ pub async fn create_key(client: &kube::Client, spec: &KeySpec<'_>) -> Result<Kub
     .map_err(KeysError::Generate)?;
     let (crt, key) = made;
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut labels = extra.labels.clone();
+    labels.insert(KEY_LABEL.to_owned(), ACTIVE.to_owned());
     let body = json!({
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {
             "generateName": spec.key_prefix,
             "namespace": spec.namespace,
-            "labels": { KEY_LABEL: ACTIVE },
+            "labels": labels,
+            "annotations": extra.annotations,
         },
         "type": "kubernetes.io/tls",
         "data": { "tls.crt": b64(crt.as_bytes()), "tls.key": b64(key.expose()) },
@@ -331,7 +447,8 @@ pub async fn generate(shared: &Shared) -> Result<String, KeysError> {
         key_ttl: config.key_ttl,
         my_cn: &config.my_cn,
     };
-    let created = create_key(&shared.client, &spec).await?;
+    let extra = KeyMetadata { labels: config.key_labels.clone(), annotations: config.key_annotations.clone() };
+    let created = create_key_with(&shared.client, &spec, &extra).await?;
     let name = created.metadata.name.clone().unwrap_or_default();
     shared.keys.apply(created);
     shared.keys.rebuild();
@@ -380,6 +497,33 @@ mod tests {
     fn renewal_is_scheduled_from_the_latest_key() {
         assert_eq!(next_due(Some(100), None, Duration::from_secs(DAY), 1000), Some(100 + 86_400));
         assert_eq!(next_due(Some(100), None, Duration::ZERO, 1000), None, "period 0 disables renewal");
+    }
+
+    #[test]
+    fn key_labels_and_annotations_parse_as_upstream_writes_them() {
+        let labels = parse_pairs(PairKind::Labels, "team=platform,env=prod,team=sec,").expect("labels");
+        assert_eq!(labels, [("env".to_owned(), "prod".to_owned()), ("team".to_owned(), "sec".to_owned())].into());
+        let labels = parse_pairs(PairKind::Labels, "sealedsecrets.bitnami.com/sealed-secrets-key=compromised,a=b")
+            .expect("labels");
+        assert_eq!(labels.len(), 1, "the key label is never replaced");
+        let notes = parse_pairs(PairKind::Annotations, "example.com/owner=team a,link=https://x.example/?q=1")
+            .expect("annotations");
+        assert_eq!(notes["link"], "https://x.example/?q=1");
+        assert_eq!(notes["example.com/owner"], "team a");
+        assert!(parse_pairs(PairKind::Labels, "").expect("empty").is_empty());
+    }
+
+    #[test]
+    fn bad_key_labels_and_annotations_name_the_flag_and_the_entry() {
+        let e = parse_pairs(PairKind::Labels, "a=b,novalue").expect_err("no =");
+        assert_eq!(e.to_string(), "--privatekey-labels: \"novalue\" is not key=value");
+        let e = parse_pairs(PairKind::Labels, "team=two words").expect_err("space in label value");
+        assert!(e.to_string().starts_with("--privatekey-labels: \"team=two words\" has an invalid label value"), "{e}");
+        let e = parse_pairs(PairKind::Annotations, "Bad_Prefix/x=1").expect_err("prefix");
+        assert!(e.to_string().starts_with("--privatekey-annotations: \"Bad_Prefix/x=1\" has an invalid key"), "{e}");
+        let e = parse_pairs(PairKind::Annotations, "=v").expect_err("empty key");
+        assert!(e.to_string().starts_with("--privatekey-annotations:"), "{e}");
+        assert_eq!(e.kind(), "flag");
     }
 
     #[test]

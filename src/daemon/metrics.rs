@@ -8,6 +8,40 @@ use std::sync::Mutex;
 
 const PREFIX: &str = "sealed_secrets_controller";
 
+/// `prometheus.DefBuckets`, upstream's buckets for `http_request_duration_seconds`, with the
+/// `le` text Go's client writes for each.
+const DURATION_BUCKETS: [(f64, &str); 11] = [
+    (0.005, "0.005"),
+    (0.01, "0.01"),
+    (0.025, "0.025"),
+    (0.05, "0.05"),
+    (0.1, "0.1"),
+    (0.25, "0.25"),
+    (0.5, "0.5"),
+    (1.0, "1"),
+    (2.5, "2.5"),
+    (5.0, "5"),
+    (10.0, "10"),
+];
+
+/// One histogram series: a count per bucket (not cumulative), the sum and the count.
+#[derive(Default)]
+struct Histogram {
+    buckets: [u64; DURATION_BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        if let Some(i) = DURATION_BUCKETS.iter().position(|(bound, _)| seconds <= *bound) {
+            self.buckets[i] += 1;
+        }
+        self.sum += seconds;
+        self.count += 1;
+    }
+}
+
 /// The daemon's metrics.
 #[derive(Default)]
 pub struct Metrics {
@@ -23,6 +57,8 @@ struct Inner {
     conditions: BTreeMap<(String, String), i64>,
     /// (path, code, method) → count.
     http_requests: BTreeMap<(String, u16, String), u64>,
+    /// (method, path) → request durations.
+    http_durations: BTreeMap<(String, String), Histogram>,
 }
 
 impl Metrics {
@@ -54,8 +90,15 @@ impl Metrics {
         self.with(|m| m.conditions.remove(&(namespace.to_owned(), name.to_owned())));
     }
 
-    pub fn http_request(&self, path: &str, code: u16, method: &str) {
-        self.with(|m| *m.http_requests.entry((path.to_owned(), code, method.to_owned())).or_default() += 1);
+    /// One request to an instrumented path, as promhttp's `InstrumentHandlerCounter` and
+    /// `InstrumentHandlerDuration` record it: the method label is promhttp's lower-case form
+    /// (`get`, `post`), the duration is the handler's.
+    pub fn http_request(&self, path: &str, code: u16, method: &str, seconds: f64) {
+        let method = method.to_ascii_lowercase();
+        self.with(|m| {
+            *m.http_requests.entry((path.to_owned(), code, method.clone())).or_default() += 1;
+            m.http_durations.entry((method, path.to_owned())).or_default().observe(seconds);
+        });
     }
 
     /// The text exposition (`text/plain; version=0.0.4`).
@@ -98,6 +141,7 @@ impl Metrics {
                     escape(path)
                 );
             }
+            render_durations(&mut out, &m.http_durations);
         });
         if let Some(rss) = resident_bytes() {
             let _ = writeln!(out, "# HELP process_resident_memory_bytes Resident memory size in bytes.");
@@ -105,6 +149,23 @@ impl Metrics {
             let _ = writeln!(out, "process_resident_memory_bytes {rss}");
         }
         out
+    }
+}
+
+fn render_durations(out: &mut String, series: &BTreeMap<(String, String), Histogram>) {
+    let name = format!("{PREFIX}_http_request_duration_seconds");
+    let _ = writeln!(out, "# HELP {name} A histogram of latencies for requests.");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for ((method, path), h) in series {
+        let labels = format!("method=\"{}\",path=\"{}\"", escape(method), escape(path));
+        let mut cumulative = 0;
+        for ((_, le), n) in DURATION_BUCKETS.iter().zip(h.buckets) {
+            cumulative += n;
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {cumulative}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count);
     }
 }
 
@@ -132,7 +193,7 @@ mod tests {
         m.unseal_error("unmanaged", "prod");
         m.condition("prod", "db", false);
         m.condition("prod", "web\"x", true);
-        m.http_request("/v1/verify", 409, "POST");
+        m.http_request("/v1/verify", 409, "POST", 0.003);
         let text = m.render();
         assert!(text.contains("sealed_secrets_controller_unseal_requests_total 2\n"));
         assert!(
@@ -143,9 +204,46 @@ mod tests {
         ));
         assert!(text.contains("name=\"web\\\"x\""));
         assert!(text.contains(
-            "sealed_secrets_controller_http_requests_total{code=\"409\",method=\"POST\",path=\"/v1/verify\"} 1\n"
+            "sealed_secrets_controller_http_requests_total{code=\"409\",method=\"post\",path=\"/v1/verify\"} 1\n"
         ));
         m.forget("prod", "db");
         assert!(!m.render().contains("name=\"db\""));
+    }
+
+    /// The exposition Go's client writes for a `HistogramVec` with `DefBuckets` and labels
+    /// `path`, `method` after two observations (names sorted, `le` last, cumulative buckets).
+    #[test]
+    fn request_durations_are_a_histogram_with_go_default_buckets() {
+        let m = Metrics::new();
+        // Binary fractions, so that the sum is exact.
+        m.http_request("/v1/cert.pem", 200, "GET", 0.003_906_25);
+        m.http_request("/v1/cert.pem", 200, "GET", 0.25);
+        m.http_request("/v1/cert.pem", 200, "GET", 11.0);
+        let text = m.render();
+        let name = "sealed_secrets_controller_http_request_duration_seconds";
+        assert!(
+            text.contains(&format!("# HELP {name} A histogram of latencies for requests.\n# TYPE {name} histogram\n"))
+        );
+        let expected = [
+            ("0.005", 1),
+            ("0.01", 1),
+            ("0.025", 1),
+            ("0.05", 1),
+            ("0.1", 1),
+            ("0.25", 2),
+            ("0.5", 2),
+            ("1", 2),
+            ("2.5", 2),
+            ("5", 2),
+            ("10", 2),
+            ("+Inf", 3),
+        ];
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with(&format!("{name}_bucket"))).collect();
+        assert_eq!(lines.len(), expected.len());
+        for (line, (le, n)) in lines.iter().zip(expected) {
+            assert_eq!(*line, format!("{name}_bucket{{method=\"get\",path=\"/v1/cert.pem\",le=\"{le}\"}} {n}"));
+        }
+        assert!(text.contains(&format!("{name}_sum{{method=\"get\",path=\"/v1/cert.pem\"}} 11.25390625\n")), "{text}");
+        assert!(text.contains(&format!("{name}_count{{method=\"get\",path=\"/v1/cert.pem\"}} 3\n")));
     }
 }

@@ -7,11 +7,18 @@
 //! * [`http`]: `/healthz`, `/readyz`, `/v1/cert.pem`, `/v1/verify`, `/v1/rotate`, `/metrics`.
 //! * [`metrics`]: upstream's Prometheus metric names, in the text exposition format.
 //! * [`leader`]: leader election through a `coordination.k8s.io/v1` Lease.
+//! * [`ratelimit`]: client-go's token bucket on requests to the API server (`--kubeclient-qps`).
+//!
+//! [`run`] also renews the sealing key at once on `SIGUSR1`, as upstream's
+//! `signal_notwin.go` does (§3.6), besides the periodic renewal.
 
 pub mod http;
 pub mod keys;
 pub mod leader;
 pub mod metrics;
+pub mod ratelimit;
+
+use std::collections::BTreeMap;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -57,6 +64,24 @@ pub struct Config {
     pub rate_limit: f64,
     /// `--rate-limit-burst`.
     pub rate_limit_burst: u32,
+    /// `--privatekey-labels`: added to every key Secret this daemon creates (the key label
+    /// itself cannot be overridden).
+    pub key_labels: BTreeMap<String, String>,
+    /// `--privatekey-annotations`: added to every key Secret this daemon creates.
+    pub key_annotations: BTreeMap<String, String>,
+    /// `--old-gc-behavior`: when a SealedSecret is deleted, delete the same-named Secret here
+    /// instead of leaving it to the garbage collector (§3.2).
+    pub old_gc_behavior: bool,
+    /// `--read-timeout` of both HTTP listeners (zero: none); see [`http`] for what it covers.
+    pub read_timeout: Duration,
+    /// `--write-timeout` of both HTTP listeners (zero: none).
+    pub write_timeout: Duration,
+    /// `--kubeclient-qps`: requests per second to the API server; negative turns throttling
+    /// off, 0 means client-go's 5 ([`ratelimit`]). [`Config::new`] leaves it off (-1) so that
+    /// embedders and tests are not throttled; the command line's default is upstream's 5.
+    pub kube_qps: f32,
+    /// `--kubeclient-burst` (0 means client-go's 10).
+    pub kube_burst: i32,
     /// `--update-status`.
     pub update_status: bool,
     /// `--skip-recreate`: do not recreate Secrets deleted behind the controller's back.
@@ -100,6 +125,13 @@ impl Config {
             label_selector: None,
             rate_limit: 2.0,
             rate_limit_burst: 2,
+            key_labels: BTreeMap::new(),
+            key_annotations: BTreeMap::new(),
+            old_gc_behavior: false,
+            read_timeout: Duration::from_secs(120),
+            write_timeout: Duration::from_secs(120),
+            kube_qps: -1.0,
+            kube_burst: ratelimit::DEFAULT_BURST,
             update_status: true,
             skip_recreate: false,
             max_unseal_retries: 5,
@@ -155,6 +187,10 @@ pub enum DaemonError {
     },
     #[error("key registry: {0}")]
     Keys(#[from] keys::KeysError),
+    #[error("{0}")]
+    RateLimit(#[from] ratelimit::RateLimitError),
+    #[error("cannot listen for SIGUSR1 (key renewal): {0}")]
+    Signal(#[source] std::io::Error),
 }
 
 impl DaemonError {
@@ -164,6 +200,8 @@ impl DaemonError {
             Self::Client(_) => "client",
             Self::Listen { .. } => "listen",
             Self::Keys(e) => e.kind(),
+            Self::RateLimit(e) => e.kind(),
+            Self::Signal(_) => "signal",
         }
     }
 }
@@ -178,6 +216,23 @@ pub struct Shared {
     pub ready: AtomicBool,
     /// True while this replica holds the Lease (always true without leader election).
     pub leading: AtomicBool,
+    /// Wakes the leader's renewal loop for a key now (SIGUSR1).
+    renew_now: tokio::sync::Notify,
+}
+
+impl Shared {
+    /// Asks for a new sealing key now, besides the periodic renewal (upstream's SIGUSR1).
+    /// Only the leader creates keys, so a follower refuses and returns false.
+    pub fn renew_key_now(&self) -> bool {
+        if !self.leading.load(Ordering::SeqCst) {
+            tracing::warn!("key renewal requested, but this replica does not hold the Lease; ignored");
+            return false;
+        }
+        tracing::info!("key renewal requested");
+        // A permit is kept when the loop is busy, so a request during a renewal is not lost.
+        self.renew_now.notify_one();
+        true
+    }
 }
 
 /// A running daemon, for tests and for [`run`].
@@ -235,13 +290,14 @@ impl DaemonHandle {
 
 /// Starts the daemon and returns once it listens; the work continues in background tasks.
 pub async fn start(config: Config) -> Result<DaemonHandle, DaemonError> {
-    let client = kube::Client::try_from(config.kube.clone()).map_err(DaemonError::Client)?;
+    let client = client(&config)?;
     let (stop, stopped) = watch::channel(false);
     let shared = Arc::new(Shared {
         keys: keys::KeyRegistry::new(config.key_order),
         metrics: metrics::Metrics::new(),
         ready: AtomicBool::new(false),
         leading: AtomicBool::new(!config.leader_elect),
+        renew_now: tokio::sync::Notify::new(),
         client,
         config,
     });
@@ -258,18 +314,67 @@ pub async fn start(config: Config) -> Result<DaemonHandle, DaemonError> {
     Ok(DaemonHandle { http_addr, metrics_addr, shared, stop, tasks })
 }
 
-/// Runs the daemon until `shutdown` completes (e.g. SIGTERM), then stops gracefully.
+/// kube's client, behind client-go's throttle unless `--kubeclient-qps` is negative.
+fn client(config: &Config) -> Result<kube::Client, DaemonError> {
+    let builder = kube::client::ClientBuilder::try_from(config.kube.clone()).map_err(DaemonError::Client)?;
+    Ok(match ratelimit::client_go_limits(config.kube_qps, config.kube_burst)? {
+        Some((rate, burst)) => builder.with_layer(&ratelimit::ThrottleLayer::new(rate, burst)).build(),
+        None => builder.build(),
+    })
+}
+
+/// Runs the daemon until `shutdown` completes (e.g. SIGTERM), then stops gracefully. `SIGUSR1`
+/// renews the sealing key meanwhile.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+    // Listen before starting, so that an early SIGUSR1 cannot kill the process (its default).
+    let mut renewals = RenewalSignal::listen()?;
     let handle = start(config).await?;
     tracing::info!(
         http = ?handle.http_addr(),
         metrics = ?handle.metrics_addr(),
         "sealops daemon started"
     );
-    shutdown.await;
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = renewals.recv() => {
+                handle.shared().renew_key_now();
+            }
+        }
+    }
     tracing::info!("shutting down");
     handle.shutdown().await;
     Ok(())
+}
+
+/// `SIGUSR1`, upstream's trigger for an immediate key renewal (`signal_notwin.go`; none on
+/// Windows, as upstream).
+pub struct RenewalSignal {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl RenewalSignal {
+    /// Installs the handler; from then on SIGUSR1 no longer terminates the process.
+    pub fn listen() -> Result<Self, DaemonError> {
+        #[cfg(unix)]
+        {
+            let kind = tokio::signal::unix::SignalKind::user_defined1();
+            Ok(Self { signal: tokio::signal::unix::signal(kind).map_err(DaemonError::Signal)? })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Waits for the next SIGUSR1.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        if self.signal.recv().await.is_some() {
+            return;
+        }
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Loads the keys, keeps them current, and runs the controller while this replica leads.
