@@ -2,6 +2,7 @@
 //! (`tests/apiserver`) with upstream's SealedSecret CRD applied. Expected Secrets come from the
 //! upstream-made interop vectors (`tests/data/sealed-secrets-upstream`, see its ORIGIN.md).
 
+mod flags;
 mod support;
 
 use std::collections::BTreeMap;
