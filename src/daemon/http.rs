@@ -198,8 +198,10 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<IO> {
         self.io.is_write_vectored()
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        self.get_mut().guard(cx, AsyncWrite::poll_flush)
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        // Not guarded: hyper flushes idle connections too, where Go's deadline has no effect
+        // (nothing is written), and a socket's flush writes nothing itself.
+        Pin::new(&mut self.io).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -474,8 +476,17 @@ mod tests {
     where
         F: Future<Output = Reply> + Send + 'static,
     {
+        connection_with(Timeouts { read: SECOND, write: 2 * SECOND }, handler)
+    }
+
+    fn connection_with<F>(
+        timeouts: Timeouts,
+        handler: impl Fn() -> F + Send + Sync + 'static,
+    ) -> tokio::io::DuplexStream
+    where
+        F: Future<Output = Reply> + Send + 'static,
+    {
         let (client, server) = tokio::io::duplex(64 * 1024);
-        let timeouts = Timeouts { read: SECOND, write: 2 * SECOND };
         tokio::spawn(serve_connection(server, timeouts, move |req, deadline| {
             let work = handler();
             async move {
@@ -545,6 +556,22 @@ mod tests {
         let (answer, waited) = until_closed(&mut client).await;
         assert_eq!(answer, "", "Go closes the connection without an answer");
         assert!(waited >= 2 * SECOND && waited < 3 * SECOND, "closed after {waited:?}");
+    }
+
+    /// Go's write deadline only fails writes: a keep-alive connection idle past it (but within
+    /// the read timeout) still answers its next request.
+    #[tokio::test(start_paused = true)]
+    async fn a_keep_alive_connection_outlives_the_previous_write_deadline() {
+        let timeouts = Timeouts { read: 10 * SECOND, write: SECOND };
+        let mut client = connection_with(timeouts, || async { text(StatusCode::OK, "ok\n") });
+        let mut buf = vec![0u8; 4096];
+        client.write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+        let n = client.read(&mut buf).await.expect("read");
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+        tokio::time::sleep(3 * SECOND).await;
+        client.write_all(b"GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.expect("write");
+        let (answer, _) = until_closed(&mut client).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -231,3 +231,23 @@ async fn a_stalled_request_head_is_cut_off_after_the_read_timeout() {
     assert!(waited >= Duration::from_millis(250) && waited < Duration::from_secs(5), "closed after {waited:?}");
     daemon.shutdown().await;
 }
+
+/// `--kubeclient-qps`/`--kubeclient-burst`: the daemon's client to the API server waits for
+/// tokens (20 requests at 20/s with a burst of 1 take about a second).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubeclient_qps_throttles_requests_to_the_api_server() {
+    let cluster = support::cluster().await;
+    let mut config = cluster.config();
+    config.kube_qps = 20.0;
+    config.kube_burst = 1;
+    let daemon = cluster.daemon(config).await;
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(daemon.shared().client.clone(), NS);
+    let started = Instant::now();
+    for _ in 0..20 {
+        secrets.list_metadata(&kube::api::ListParams::default()).await.expect("list");
+    }
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900), "20 requests at 20/s took {took:?}");
+    daemon.shutdown().await;
+}
