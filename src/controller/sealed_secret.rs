@@ -144,13 +144,16 @@ async fn run_scope(context: Arc<Context>, namespace: Option<String>, mut stopped
     let sealed_stream = watcher(sealed_api, watch_config.clone())
         .default_backoff()
         .reflect(writer)
-        .inspect(move |event| {
-            if let Ok(watcher::Event::Delete(object)) = event {
-                let (namespace, name) = (object.namespace().unwrap_or_default(), object.name_any());
-                metrics_shared.metrics.unseal_request();
-                metrics_shared.metrics.forget(&namespace, &name);
-                if metrics_shared.config.old_gc_behavior {
-                    tokio::spawn(delete_secret(metrics_shared.clone(), namespace, name));
+        .inspect({
+            let mut vanished = Vanished::default();
+            move |event| {
+                let Ok(event) = event else { return };
+                for (namespace, name) in vanished.observe(event) {
+                    metrics_shared.metrics.unseal_request();
+                    metrics_shared.metrics.forget(&namespace, &name);
+                    if metrics_shared.config.old_gc_behavior {
+                        tokio::spawn(delete_secret(metrics_shared.clone(), namespace, name));
+                    }
                 }
             }
         })
@@ -182,6 +185,48 @@ async fn run_scope(context: Arc<Context>, namespace: Option<String>, mut stopped
         .run(reconcile, error_policy, context)
         .for_each(|_| std::future::ready(()))
         .await;
+}
+
+/// Which SealedSecrets are gone: those the watch reports deleted, and those missing from the
+/// re-list after a watch gap (the watcher reports no delete for them; client-go's informer
+/// hands upstream a `DeletedFinalStateUnknown` then, which it treats as a delete).
+#[derive(Default)]
+struct Vanished {
+    known: std::collections::HashSet<(String, String)>,
+    relisted: std::collections::HashSet<(String, String)>,
+}
+
+impl Vanished {
+    /// Feeds one watch event; returns the (namespace, name) of SealedSecrets now gone.
+    fn observe(&mut self, event: &watcher::Event<DynamicObject>) -> Vec<(String, String)> {
+        let id = |o: &DynamicObject| (o.namespace().unwrap_or_default(), o.name_any());
+        match event {
+            watcher::Event::Apply(object) => {
+                self.known.insert(id(object));
+                Vec::new()
+            }
+            watcher::Event::Delete(object) => {
+                let gone = id(object);
+                self.known.remove(&gone);
+                vec![gone]
+            }
+            watcher::Event::Init => {
+                self.relisted.clear();
+                Vec::new()
+            }
+            watcher::Event::InitApply(object) => {
+                self.relisted.insert(id(object));
+                Vec::new()
+            }
+            watcher::Event::InitDone => {
+                let listed = std::mem::take(&mut self.relisted);
+                let mut gone: Vec<_> = self.known.difference(&listed).cloned().collect();
+                gone.sort();
+                self.known = listed;
+                gone
+            }
+        }
+    }
 }
 
 /// `--old-gc-behavior`: the SealedSecret `namespace/name` is gone, so its Secret goes too.
@@ -517,6 +562,33 @@ mod tests {
         assert_eq!(spec_hash(&a), before);
         a.data["spec"]["encryptedData"]["k"] = json!("AgB");
         assert_ne!(spec_hash(&a), before);
+    }
+
+    #[test]
+    fn sealed_secrets_missing_from_a_relist_count_as_deleted() {
+        let object = |ns: &str, name: &str| -> DynamicObject {
+            serde_json::from_value(json!({
+                "apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name, "namespace": ns}
+            }))
+            .expect("object")
+        };
+        let id = |ns: &str, name: &str| (ns.to_owned(), name.to_owned());
+        let mut vanished = Vanished::default();
+        // The first list: nothing was known, so nothing is gone.
+        assert!(vanished.observe(&watcher::Event::Init).is_empty());
+        for name in ["a", "b", "c"] {
+            assert!(vanished.observe(&watcher::Event::InitApply(object("p", name))).is_empty());
+        }
+        assert!(vanished.observe(&watcher::Event::InitDone).is_empty());
+        assert!(vanished.observe(&watcher::Event::Apply(object("q", "d"))).is_empty());
+        assert_eq!(vanished.observe(&watcher::Event::Delete(object("p", "a"))), vec![id("p", "a")]);
+        // The watch drops; b and d were deleted meanwhile, e was created.
+        vanished.observe(&watcher::Event::Init);
+        vanished.observe(&watcher::Event::InitApply(object("p", "c")));
+        vanished.observe(&watcher::Event::InitApply(object("p", "e")));
+        assert_eq!(vanished.observe(&watcher::Event::InitDone), vec![id("p", "b"), id("q", "d")]);
+        vanished.observe(&watcher::Event::Init);
+        assert_eq!(vanished.observe(&watcher::Event::InitDone), vec![id("p", "c"), id("p", "e")]);
     }
 
     #[test]
