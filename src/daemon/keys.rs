@@ -4,7 +4,9 @@
 //!
 //! Unlike upstream (§4.3 step 6), the label is watched: a key Secret created, relabelled or
 //! deleted while the daemon runs is picked up (or dropped) without a restart. Renewal (§4.3
-//! step 4) runs on the leader only, so two replicas never both mint a key.
+//! step 4) runs on the leader only, so two replicas never both mint a key; SIGUSR1
+//! ([`super::Shared::renew_key_now`]) asks it for a key at once. Generated key Secrets carry
+//! `--privatekey-labels` and `--privatekey-annotations` ([`parse_pairs`], §4.2).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
