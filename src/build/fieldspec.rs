@@ -27,13 +27,29 @@ pub struct FieldSpec {
     pub path: String,
     #[serde(default)]
     pub create: bool,
+    /// `path` split once: transformers apply the same spec to every object, and splitting it
+    /// each time was a visible share of a large build.
+    #[serde(skip)]
+    steps: std::sync::OnceLock<Vec<Step>>,
 }
 
 impl FieldSpec {
     /// A builtin entry: empty strings mean "any".
     pub fn builtin(group: &str, version: &str, kind: &str, path: &str, create: bool) -> Self {
         let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-        FieldSpec { group: some(group), version: some(version), kind: some(kind), path: path.to_owned(), create }
+        FieldSpec {
+            group: some(group),
+            version: some(version),
+            kind: some(kind),
+            path: path.to_owned(),
+            create,
+            steps: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The parsed [`Self::path`] (split on first use).
+    pub fn steps(&self) -> &[Step] {
+        self.steps.get_or_init(|| split_path(&self.path))
     }
 
     /// Kustomize's `Gvk.IsSelected`: every set part of the filter must be equal.
@@ -237,7 +253,7 @@ pub fn apply_spec(
     if !spec.selects_object(object) {
         return Ok(());
     }
-    let steps = split_path(&spec.path);
+    let steps = spec.steps();
     let create = if spec.create { leaf } else { None };
     let Some((first, rest)) = steps.split_first() else {
         return Ok(());

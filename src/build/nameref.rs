@@ -337,7 +337,7 @@ pub fn fix(resources: &mut [Resource]) -> Result<(), TransformError> {
                 role_ref: role_ref_filter(&referrer.path, &res.object),
             };
             let mut ambiguous = None;
-            let steps = fieldspec::split_path(&referrer.path);
+            let steps = referrer.steps();
             let walked = match steps.split_first() {
                 Some((first, rest)) => match res.object.get_mut(&first.field) {
                     Some(child) => {

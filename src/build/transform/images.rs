@@ -34,20 +34,44 @@ pub struct ImageSpec {
 }
 
 pub fn apply(resources: &mut [Resource], images: &[ImageSpec]) -> Result<(), TransformError> {
+    if images.is_empty() {
+        return Ok(());
+    }
     let specs = fieldspec::from_rows(IMAGES);
+    // The legacy pass only rewrites image strings, never keys or sequence lengths, so the
+    // `containers` sequences it visits are found once for all entries instead of a walk of each
+    // whole object per entry. The entries still run one after the other over every object, as
+    // in kustomize (and one compiled pattern is alive at a time).
+    let sites: Vec<Vec<Site>> = resources
+        .iter()
+        .map(|res| {
+            let mut sites = Vec::new();
+            if res.kind() != "CustomResourceDefinition" {
+                for (i, (key, value)) in res.object.iter().enumerate() {
+                    find_sites(key, key, value, &mut vec![i], &mut sites);
+                }
+            }
+            sites
+        })
+        .collect();
     for image in images {
         let updater = Updater::new(image)?;
-        for res in resources.iter_mut() {
+        for (res, sites) in resources.iter_mut().zip(&sites) {
             if res.kind() == "CustomResourceDefinition" {
                 continue;
             }
-            let object = fieldspec::describe(res);
-            for (key, value) in res.object.iter_mut() {
-                legacy_walk(key, value, &updater).map_err(|e| TransformError::Field {
-                    object: object.clone(),
-                    field: key.clone(),
-                    message: e.to_string(),
-                })?;
+            for site in sites {
+                let failed = match site.resolve(&mut res.object) {
+                    Some(Value::Array(items)) => update_containers(&site.key, items, &updater).err(),
+                    _ => None,
+                };
+                if let Some(e) = failed {
+                    return Err(TransformError::Field {
+                        object: fieldspec::describe(res),
+                        field: site.top.clone(),
+                        message: e.to_string(),
+                    });
+                }
             }
             for spec in &specs {
                 fieldspec::apply_spec(&mut res.object, spec, None, &mut |v| updater.set(v))
@@ -58,35 +82,67 @@ pub fn apply(resources: &mut [Resource], images: &[ImageSpec]) -> Result<(), Tra
     Ok(())
 }
 
-/// Kustomize's `findFieldsFilter`: depth first, children before the field itself.
-fn legacy_walk(key: &str, value: &mut Value, updater: &Updater) -> Result<(), WalkError> {
+/// A `containers`/`initContainers` sequence found by the legacy pass: the positions leading to
+/// it (map entry or sequence index, from the object's top level), the top-level field it is
+/// under and its own key (both for error messages).
+struct Site {
+    path: Vec<usize>,
+    top: String,
+    key: String,
+}
+
+impl Site {
+    fn resolve<'v>(&self, object: &'v mut serde_json::Map<String, Value>) -> Option<&'v mut Value> {
+        let (first, rest) = self.path.split_first()?;
+        let mut value = object.values_mut().nth(*first)?;
+        for &i in rest {
+            value = match value {
+                Value::Object(map) => map.values_mut().nth(i)?,
+                Value::Array(items) => items.get_mut(i)?,
+                _ => return None,
+            };
+        }
+        Some(value)
+    }
+}
+
+/// Kustomize's `findFieldsFilter` order: depth first, children before the field itself; every
+/// `containers` or `initContainers` sequence at any depth.
+fn find_sites(top: &str, key: &str, value: &Value, path: &mut Vec<usize>, sites: &mut Vec<Site>) {
     match value {
         Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                legacy_walk(k, v, updater)?;
+            for (i, (k, v)) in map.iter().enumerate() {
+                path.push(i);
+                find_sites(top, k, v, path, sites);
+                path.pop();
             }
         }
         Value::Array(items) => {
-            for item in items.iter_mut() {
-                legacy_walk("", item, updater)?;
+            for (i, item) in items.iter().enumerate() {
+                path.push(i);
+                find_sites(top, "", item, path, sites);
+                path.pop();
             }
         }
-        _ => {}
+        _ => return,
     }
-    if (key == "containers" || key == "initContainers")
-        && let Value::Array(items) = value
-    {
-        for item in items.iter_mut() {
-            match item {
-                Value::Object(container) => {
-                    if let Some(image) = container.get_mut("image") {
-                        updater.set(image)?;
-                    }
+    if (key == "containers" || key == "initContainers") && value.is_array() {
+        sites.push(Site { path: path.clone(), top: top.to_owned(), key: key.to_owned() });
+    }
+}
+
+/// The legacy pass at one `containers` sequence: each element's `image`.
+fn update_containers(key: &str, items: &mut [Value], updater: &Updater) -> Result<(), WalkError> {
+    for item in items.iter_mut() {
+        match item {
+            Value::Object(container) => {
+                if let Some(image) = container.get_mut("image") {
+                    updater.set(image)?;
                 }
-                Value::Null => {}
-                _ => {
-                    return Err(WalkError::Set(format!("expected each element of `{key}` to be a mapping")));
-                }
+            }
+            Value::Null => {}
+            _ => {
+                return Err(WalkError::Set(format!("expected each element of `{key}` to be a mapping")));
             }
         }
     }
