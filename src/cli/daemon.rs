@@ -146,16 +146,10 @@ pub(super) fn controller_namespace(flag: Option<String>) -> String {
 }
 
 pub(super) async fn kube_config(path: Option<&PathBuf>) -> Result<kube::Config> {
-    match path {
-        Some(path) => {
-            let kubeconfig = kube::config::Kubeconfig::read_from(path)
-                .with_context(|| format!("--kubeconfig {}", path.display()))?;
-            kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
-                .await
-                .with_context(|| format!("--kubeconfig {}", path.display()))
-        }
-        None => kube::Config::infer().await.context("no in-cluster configuration and no usable kubeconfig"),
-    }
+    // The one loader `seal` uses too: `--kubeconfig`, else $KUBECONFIG / ~/.kube/config, else
+    // the service account.
+    let overrides = sealops::k8s::connect::Overrides { kubeconfig: path.cloned(), ..Default::default() };
+    Ok(sealops::k8s::connect::config(&overrides).await?)
 }
 
 /// `--log-info-stdout` (upstream `pkg/log.MultiStreamHandler`): records up to INFO go to

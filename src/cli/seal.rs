@@ -5,8 +5,8 @@
 //!
 //! Without `--cert` the certificate comes from the controller, and `--validate`/`--re-encrypt`
 //! ask the controller, through the API server's service proxy as kubeseal does
-//! (`seal_cluster.rs`, kubeconfig and `--context` only); the other connection flags
-//! (`--server`, `--token`, …) are refused by name.
+//! (`seal_cluster.rs`), connected with the kubeconfig and kubectl's flags (`--context`,
+//! `--server`, `--token`, …; `sealops::k8s::connect`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ use super::kube_out::{self, Format};
 /// kubeseal's flags (`cmd/kubeseal/main.go`), with its environment overrides.
 #[derive(Args)]
 pub struct SealArgs {
-    /// Certificate / public key file or file:// URL to seal with (instead of fetching it from the controller).
+    /// Certificate / public key file, file:// or http(s):// URL to seal with (instead of fetching it from the controller).
     #[arg(long, env = "SEALED_SECRETS_CERT")]
     pub cert: Option<String>,
     /// Output format: json (default) or yaml.
@@ -74,9 +74,10 @@ pub struct SealArgs {
     pub cluster: ClusterArgs,
 }
 
-/// Flags that need a live controller or API server: accepted, and refused by name when used.
+/// Flags that need a live controller or API server: the controller's Service, and kubectl's
+/// connection flags, laid over the kubeconfig as kubectl does (`sealops::k8s::connect`).
 #[derive(Args, Default)]
-#[command(next_help_heading = "Cluster flags (through the kubeconfig; the connection flags are not supported)")]
+#[command(next_help_heading = "Cluster flags (kubectl's, applied over the kubeconfig)")]
 pub struct ClusterArgs {
     /// Name of the sealed-secrets controller Service.
     #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAME")]
@@ -90,50 +91,94 @@ pub struct ClusterArgs {
     /// Ask the controller whether the SealedSecret can be unsealed.
     #[arg(long, require_equals = true, num_args = 0..=1, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set, value_parser = pflag_bool)]
     pub validate: bool,
-    /// Path to the kubeconfig file (the default namespace and the controller connection).
-    #[arg(long, env = "KUBECONFIG")]
+    /// Path to the kubeconfig file (default: the $KUBECONFIG list, else ~/.kube/config, else in-cluster).
+    #[arg(long)]
     pub kubeconfig: Option<String>,
-    /// Kubeconfig context.
+    /// The kubeconfig context to use.
     #[arg(long)]
     pub context: Option<String>,
+    /// The kubeconfig cluster to use.
     #[arg(long)]
     pub cluster: Option<String>,
+    /// The kubeconfig user to use.
     #[arg(long)]
     pub user: Option<String>,
+    /// The address and port of the Kubernetes API server.
     #[arg(short = 's', long)]
     pub server: Option<String>,
+    /// Bearer token for authentication to the API server.
     #[arg(long)]
     pub token: Option<String>,
+    /// Username to impersonate for the operation.
     #[arg(long = "as")]
     pub as_: Option<String>,
+    /// Group to impersonate (repeatable).
     #[arg(long)]
     pub as_group: Vec<String>,
+    /// UID to impersonate.
     #[arg(long)]
     pub as_uid: Option<String>,
+    /// Path to a cert file for the certificate authority.
     #[arg(long)]
     pub certificate_authority: Option<String>,
+    /// Path to a client certificate file for TLS.
     #[arg(long)]
     pub client_certificate: Option<String>,
+    /// Path to a client key file for TLS.
     #[arg(long)]
     pub client_key: Option<String>,
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    pub insecure_skip_tls_verify: Option<String>,
+    /// Do not check the server's certificate (HTTPS connections become insecure).
+    #[arg(long, require_equals = true, num_args = 0..=1, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set, value_parser = pflag_bool)]
+    pub insecure_skip_tls_verify: bool,
+    /// Server name for certificate validation (default: the server's host name).
     #[arg(long)]
     pub tls_server_name: Option<String>,
+    /// How long to wait for one request: seconds, or with a unit (1s, 2m, 3h); 0 means no limit.
     #[arg(long)]
     pub request_timeout: Option<String>,
+    /// Username for basic authentication to the API server.
     #[arg(long)]
     pub username: Option<String>,
+    /// Password for basic authentication to the API server.
     #[arg(long)]
     pub password: Option<String>,
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    pub disable_compression: Option<String>,
+    /// Do not ask the API server for compressed responses (sealops never does).
+    #[arg(long, require_equals = true, num_args = 0..=1, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set, value_parser = pflag_bool)]
+    pub disable_compression: bool,
 }
 
 impl ClusterArgs {
-    /// The first connection flag given (they would change which cluster is talked to).
+    /// kubectl's overrides for `sealops::k8s::connect`; `namespace` is `-n`.
+    #[cfg(feature = "daemon")]
+    pub fn overrides(&self, namespace: Option<&str>) -> sealops::k8s::connect::Overrides {
+        sealops::k8s::connect::Overrides {
+            kubeconfig: self.kubeconfig.as_deref().map(PathBuf::from),
+            context: self.context.clone(),
+            cluster: self.cluster.clone(),
+            user: self.user.clone(),
+            namespace: namespace.map(str::to_owned),
+            server: self.server.clone(),
+            certificate_authority: self.certificate_authority.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            tls_server_name: self.tls_server_name.clone(),
+            disable_compression: self.disable_compression,
+            token: self.token.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            client_certificate: self.client_certificate.clone(),
+            client_key: self.client_key.clone(),
+            impersonate: self.as_.clone(),
+            impersonate_uid: self.as_uid.clone(),
+            impersonate_groups: self.as_group.clone(),
+            request_timeout: self.request_timeout.clone(),
+        }
+    }
+
+    /// Without the Kubernetes client (no `daemon` feature): the first connection flag given.
+    #[cfg(not(feature = "daemon"))]
     fn connection_flag(&self) -> Option<&'static str> {
-        let given: [(&'static str, bool); 16] = [
+        let given: [(&'static str, bool); 17] = [
+            ("--context", self.context.is_some()),
             ("--cluster", self.cluster.is_some()),
             ("--user", self.user.is_some()),
             ("--server", self.server.is_some()),
@@ -144,12 +189,12 @@ impl ClusterArgs {
             ("--certificate-authority", self.certificate_authority.is_some()),
             ("--client-certificate", self.client_certificate.is_some()),
             ("--client-key", self.client_key.is_some()),
-            ("--insecure-skip-tls-verify", self.insecure_skip_tls_verify.is_some()),
+            ("--insecure-skip-tls-verify", self.insecure_skip_tls_verify),
             ("--tls-server-name", self.tls_server_name.is_some()),
             ("--request-timeout", self.request_timeout.is_some()),
             ("--username", self.username.is_some()),
             ("--password", self.password.is_some()),
-            ("--disable-compression", self.disable_compression.is_some()),
+            ("--disable-compression", self.disable_compression),
         ];
         given.into_iter().find(|(_, set)| *set).map(|(flag, _)| flag)
     }
@@ -199,10 +244,11 @@ fn fail(message: impl std::fmt::Display) -> anyhow::Error {
     Exit::new(Code::Generic, format!("error: {message}")).into()
 }
 
+#[cfg(not(feature = "daemon"))]
 fn no_api_server(flag: &str) -> anyhow::Error {
     fail(format!(
-        "{flag} needs a connection to the Kubernetes API server, which sealops does not support yet; \
-         work offline with --cert FILE (and `sealops reseal` instead of --re-encrypt)"
+        "{flag} needs a connection to the Kubernetes API server, and this sealops was built without one \
+         (cargo feature `daemon`); work offline with --cert FILE (and `sealops reseal` instead of --re-encrypt)"
     ))
 }
 
@@ -216,6 +262,7 @@ pub fn run(a: SealArgs) -> Result<()> {
 }
 
 fn run_inner(a: SealArgs) -> Result<()> {
+    #[cfg(not(feature = "daemon"))]
     if let Some(flag) = a.cluster.connection_flag() {
         return Err(no_api_server(flag));
     }
@@ -302,11 +349,16 @@ fn run_inner(a: SealArgs) -> Result<()> {
     io::write_output(&output, kube_out::render(&values, format).as_bytes())
 }
 
-/// `--cert`: a path or a `file://` URL. The first certificate counts; it must hold an RSA key
-/// and must not have expired (kubeseal's `ParseKey`).
+/// `--cert`: a path, a `file://` URL or an `http(s)://` URL (kubeseal's `openCert`). The first
+/// certificate counts; it must hold an RSA key and must not have expired (kubeseal's `ParseKey`).
 fn load_cert(location: &str) -> Result<Certificate> {
     if location.starts_with("http://") || location.starts_with("https://") {
-        bail!(fail("fetching certificates over http(s) is not supported yet; download it and pass a file"));
+        #[cfg(feature = "daemon")]
+        return parse_cert(&super::seal_cluster::fetch_url(location).map_err(fail)?, location);
+        #[cfg(not(feature = "daemon"))]
+        bail!(fail(format!(
+            "--cert {location}: this sealops was built without an HTTP client (cargo feature `daemon`); download it and pass a file"
+        )));
     }
     let path = location.strip_prefix("file://").unwrap_or(location);
     let text = std::fs::read(path).map_err(|e| fail(format!("cannot read certificate {path}: {e}")))?;
@@ -503,7 +555,10 @@ fn kubeconfig_namespace(paths: Option<&str>, context: Option<&str>) -> Result<Op
     }
     let files: Vec<PathBuf> = match paths.filter(|p| !p.is_empty()) {
         Some(list) => std::env::split_paths(list).collect(),
-        None => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube/config")).into_iter().collect(),
+        None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+            Some(list) => std::env::split_paths(&list).collect(),
+            None => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube/config")).into_iter().collect(),
+        },
     };
     let mut current = context.map(str::to_owned);
     let mut namespaces: BTreeMap<String, Option<String>> = BTreeMap::new();

@@ -1,15 +1,14 @@
 //! `seal`'s conversations with the controller, as kubeseal has them: through the API server's
 //! service proxy (`/api/v1/namespaces/<ns>/services/http:<name>:<port>/proxy/…`), where `<port>`
 //! is the name of the Service's first port (`shared/specs/sealed-secrets.md` §3.5, §5).
-//! The connection comes from the kubeconfig (`--kubeconfig`, `$KUBECONFIG`, `~/.kube/config`,
-//! `--context`) or, inside a pod, from the service account.
+//! The connection comes from the kubeconfig (`--kubeconfig`, `$KUBECONFIG`, `~/.kube/config`)
+//! with kubectl's flags over it, or, inside a pod, from the service account
+//! (`sealops::k8s::connect`). Also `--cert http(s)://…` (kubeseal's `openCert`).
 
-use std::path::PathBuf;
-
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use k8s_openapi::api::core::v1::Service;
 use kube::Api;
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use sealops::k8s::connect;
 
 use super::seal::ClusterArgs;
 
@@ -38,7 +37,7 @@ impl Controller {
         let namespace =
             cluster.controller_namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| DEFAULT_NAMESPACE.into());
         let (client, port) = runtime.block_on(async {
-            let config = kube_config(cluster).await?;
+            let config = connect::config(&cluster.overrides(None)).await?;
             let client = kube::Client::try_from(config).context("cannot make a Kubernetes client")?;
             let services: Api<Service> = Api::namespaced(client.clone(), &namespace);
             let service = services
@@ -108,25 +107,66 @@ impl Controller {
     }
 }
 
-async fn kube_config(cluster: &ClusterArgs) -> Result<kube::Config> {
-    let options = KubeConfigOptions { context: cluster.context.clone(), ..KubeConfigOptions::default() };
-    // `--kubeconfig` (or $KUBECONFIG) may list several files, as kubectl allows; the first one
-    // that exists is read.
-    if let Some(paths) = cluster.kubeconfig.as_deref().filter(|p| !p.is_empty()) {
-        let path = std::env::split_paths(paths)
-            .find(|p| p.is_file())
-            .ok_or_else(|| anyhow!("kubeconfig {paths}: no such file"))?;
-        let kubeconfig = read(&path)?;
-        return kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+/// kubeseal's `openCert` for `http://` and `https://` URLs: one GET, as Go's default client
+/// makes it (https verified against the system's roots), bounded in size and time; the body is
+/// the PEM. Unlike Go's client, the `HTTP(S)_PROXY` variables are not honoured.
+pub fn fetch_url(url: &str) -> Result<Vec<u8>> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("tokio runtime")?;
+    runtime.block_on(async {
+        tokio::time::timeout(CERT_FETCH_TIMEOUT, get_bounded(url))
             .await
-            .map_err(|e| anyhow!("kubeconfig {}: {e}", path.display()));
-    }
-    if cluster.context.is_some() {
-        return kube::Config::from_kubeconfig(&options).await.map_err(|e| anyhow!("kubeconfig: {e}"));
-    }
-    kube::Config::infer().await.map_err(|e| anyhow!("no kubeconfig and no in-cluster configuration: {e}"))
+            .map_err(|_| anyhow!("cannot fetch {url:?}: no complete answer within {}s", CERT_FETCH_TIMEOUT.as_secs()))?
+    })
 }
 
-fn read(path: &PathBuf) -> Result<Kubeconfig> {
-    Kubeconfig::read_from(path).map_err(|e| anyhow!("kubeconfig {}: {e}", path.display()))
+/// A certificate (chain) is a few KiB; anything much larger is not one.
+const CERT_MAX_BYTES: usize = 1 << 20;
+const CERT_FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn get_bounded(url: &str) -> Result<Vec<u8>> {
+    use http_body_util::BodyExt as _;
+    use kube::client::ConfigExt as _;
+
+    let uri: http::Uri = url.parse().map_err(|e| anyhow!("cannot fetch {url:?}: not a URL: {e}"))?;
+    // A kube `Config` with only a URL has no CA of its own, so its TLS connector verifies with
+    // the platform's trust store (rustls-platform-verifier), as Go's default client does.
+    let connector = kube::Config::new(uri.clone())
+        .rustls_https_connector()
+        .map_err(|e| anyhow!("cannot fetch {url:?}: TLS setup: {e}"))?;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, http_body_util::Empty<bytes::Bytes>>(connector);
+    let request = http::Request::get(uri)
+        .header(http::header::USER_AGENT, concat!("sealops/", env!("CARGO_PKG_VERSION")))
+        .body(http_body_util::Empty::new())
+        .with_context(|| format!("cannot fetch {url:?}: building the request"))?;
+    let response = client.request(request).await.map_err(|e| anyhow!("cannot fetch {url:?}: {}", chain(&e)))?;
+    let status = response.status();
+    if status != http::StatusCode::OK {
+        // kubeseal: `cannot fetch %q: %s` with Go's status text ("404 Not Found").
+        bail!("cannot fetch {url:?}: {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+    }
+    let limited = http_body_util::Limited::new(response.into_body(), CERT_MAX_BYTES);
+    let body = limited.collect().await.map_err(|e| {
+        if e.is::<http_body_util::LengthLimitError>() {
+            anyhow!(
+                "cannot fetch {url:?}: the answer is larger than {} KiB, too large for a certificate",
+                CERT_MAX_BYTES >> 10
+            )
+        } else {
+            anyhow!("cannot fetch {url:?}: reading the answer: {e}")
+        }
+    })?;
+    Ok(body.to_bytes().to_vec())
+}
+
+/// An error with its causes (hyper's own message is only "client error (Connect)").
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -1,4 +1,5 @@
-//! Kubernetes glue for the daemon: the custom resource types the controllers serve
-//! (`docs/architecture.md`, layer `k8s`).
+//! Kubernetes glue: the custom resource types the controllers serve, and the connection to the
+//! API server as kubectl makes it (`connect`) (`docs/architecture.md`, layer `k8s`).
 
+pub mod connect;
 pub mod crd;

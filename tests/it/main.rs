@@ -6,6 +6,7 @@ mod cli;
 mod crds;
 mod kustomize_conformance;
 mod log_canary;
+mod seal_connect;
 mod sealed_cli;
 mod sealed_interop;
 mod sealed_template;
