@@ -106,7 +106,7 @@ impl Ctx {
         }
     }
 
-    fn bytes(&self, bytes: Vec<u8>) -> FnResult {
+    pub(crate) fn bytes(&self, bytes: Vec<u8>) -> FnResult {
         if bytes.len() > self.max_bytes {
             return Err(FnError::Limit("string result too large"));
         }
