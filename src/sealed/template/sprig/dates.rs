@@ -35,17 +35,14 @@ use zone::Loc;
 /// The function `name` of this family, if implemented.
 pub(super) fn func(name: &str) -> Option<Func> {
     use Param::*;
-    let f = |params: &'static [Param], call: fn(&Ctx, Vec<Value>) -> FnResult| {
-        Some(Func { params, variadic: None, call })
-    };
+    let f =
+        |params: &'static [Param], call: fn(&Ctx, Vec<Value>) -> FnResult| Some(Func { params, variadic: None, call });
     match name {
         "now" => f(&[], |_, _| Ok(time_value(now()))),
         "date" => f(&[Str, Any], |c, a| date_in_zone(c, &a[0], &a[1], b"Local")),
         "dateInZone" | "date_in_zone" => f(&[Str, Any, Str], |c, a| date_in_zone(c, &a[0], &a[1], &str_of(&a[2]))),
         "htmlDate" => f(&[Any], |c, a| date_in_zone(c, &Value::text("2006-01-02"), &a[0], b"Local")),
-        "htmlDateInZone" => {
-            f(&[Any, Str], |c, a| date_in_zone(c, &Value::text("2006-01-02"), &a[0], &str_of(&a[1])))
-        }
+        "htmlDateInZone" => f(&[Any, Str], |c, a| date_in_zone(c, &Value::text("2006-01-02"), &a[0], &str_of(&a[1]))),
         "toDate" => f(&[Str, Str], |_, a| {
             let t = layout::parse(&str_of(&a[0]), &str_of(&a[1]), &local()).unwrap_or_else(|_| GoTime::zero());
             Ok(time_value(t))
@@ -134,7 +131,10 @@ fn round_coarse(d: i64) -> String {
         (SECOND * 60, "m"),
         (SECOND, "s"),
     ];
-    UNITS.iter().find(|(unit, _)| u > *unit).map_or_else(|| "0s".to_owned(), |(unit, name)| format!("{}{name}", u / unit))
+    UNITS
+        .iter()
+        .find(|(unit, _)| u > *unit)
+        .map_or_else(|| "0s".to_owned(), |(unit, name)| format!("{}{name}", u / unit))
 }
 
 fn local() -> Loc {
@@ -213,14 +213,18 @@ fn int_param(v: &Value) -> Result<i64, String> {
 fn duration_param(v: &Value) -> Result<i64, String> {
     match v {
         Value::Int(n) => Ok(*n),
-        Value::Object(o) => o.as_any().downcast_ref::<DurationObj>().map(|d| d.0).ok_or_else(|| wrong_type("time.Duration", v)),
+        Value::Object(o) => {
+            o.as_any().downcast_ref::<DurationObj>().map(|d| d.0).ok_or_else(|| wrong_type("time.Duration", v))
+        }
         other => Err(wrong_type("time.Duration", other)),
     }
 }
 
 fn time_param(v: &Value) -> Result<GoTime, String> {
     match v {
-        Value::Object(o) => o.as_any().downcast_ref::<TimeObj>().map(|t| t.0.clone()).ok_or_else(|| wrong_type("time.Time", v)),
+        Value::Object(o) => {
+            o.as_any().downcast_ref::<TimeObj>().map(|t| t.0.clone()).ok_or_else(|| wrong_type("time.Time", v))
+        }
         other => Err(wrong_type("time.Time", other)),
     }
 }
@@ -604,7 +608,8 @@ mod tests {
     #[test]
     fn unknown_or_unsafe_zones_fall_back_to_utc() {
         for zone in ["Nowhere/Special", "../../etc/passwd", "/etc/localtime", "Asia", ""] {
-            let out = call("dateInZone", vec![Value::text("MST -0700"), Value::Int(0), Value::text(zone)]).expect("date");
+            let out =
+                call("dateInZone", vec![Value::text("MST -0700"), Value::Int(0), Value::text(zone)]).expect("date");
             assert_eq!(text(&out), "UTC +0000", "{zone}");
         }
         let tokyo = call("dateInZone", vec![Value::text("MST -0700"), Value::Int(0), Value::text("Asia/Tokyo")]);

@@ -52,13 +52,20 @@ impl Std {
     fn is_iso_z(self) -> bool {
         matches!(
             self,
-            Std::ISO8601TZ | Std::ISO8601SecondsTZ | Std::ISO8601ShortTZ | Std::ISO8601ColonTZ | Std::ISO8601ColonSecondsTZ
+            Std::ISO8601TZ
+                | Std::ISO8601SecondsTZ
+                | Std::ISO8601ShortTZ
+                | Std::ISO8601ColonTZ
+                | Std::ISO8601ColonSecondsTZ
         )
     }
 
     fn is_numeric_zone(self) -> bool {
         self.is_iso_z()
-            || matches!(self, Std::NumTZ | Std::NumSecondsTz | Std::NumShortTZ | Std::NumColonTZ | Std::NumColonSecondsTZ)
+            || matches!(
+                self,
+                Std::NumTZ | Std::NumSecondsTz | Std::NumShortTZ | Std::NumColonTZ | Std::NumColonSecondsTZ
+            )
     }
 }
 
@@ -99,8 +106,9 @@ fn next_chunk(layout: &[u8]) -> (&[u8], Option<Std>, &[u8]) {
             }
             b'0' => {
                 if let Some(&c @ b'1'..=b'6') = layout.get(i + 1) {
-                    let std = [Std::ZeroMonth, Std::ZeroDay, Std::ZeroHour12, Std::ZeroMinute, Std::ZeroSecond, Std::Year]
-                        [usize::from(c - b'1')];
+                    let std =
+                        [Std::ZeroMonth, Std::ZeroDay, Std::ZeroHour12, Std::ZeroMinute, Std::ZeroSecond, Std::Year]
+                            [usize::from(c - b'1')];
                     return hit(std, 2);
                 }
                 if at(i, "002") {

@@ -26,7 +26,10 @@ pub(crate) enum Loc {
     Zone(TimeZone),
     /// `time.FixedZone(abbr, offset)`, as `time.Parse` makes for an offset or abbreviation it
     /// does not find in the local zone.
-    Fixed { abbr: Rc<str>, offset: i32 },
+    Fixed {
+        abbr: Rc<str>,
+        offset: i32,
+    },
 }
 
 /// One answer of Go's `Location.lookup(sec)`: the zone in effect at `sec` and the range
