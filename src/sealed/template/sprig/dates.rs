@@ -16,6 +16,10 @@
 //! `int`, because the executor cannot tell an untyped constant (which Go converts) from an `int`
 //! variable (which Go refuses).
 //!
+//! `now` carries a monotonic clock reading as Go's `time.Now` does, so printing it shows Go's
+//! ` m=+S.NNNNNNNNN` suffix; sealops counts it from the first clock read of the process (Go from
+//! process start). `dateModify` and `Add` keep it, `date`, `UTC`, `Local` and `Round` drop it.
+//!
 //! Time zones are Go's `time.LoadLocation`: "UTC", "Local" (`$TZ`, else `/etc/localtime`) and
 //! the system zoneinfo files; Sprig falls back to UTC for a zone it cannot load, and so do we.
 

@@ -127,11 +127,11 @@ pub(crate) fn load(name: &str) -> Option<Loc> {
     if name == "Local" {
         return local();
     }
-    // Go's `containsDotDot` and absolute-path checks (errLocation).
-    if name.split('/').any(|part| part == "..") || name.starts_with('/') || name.starts_with('\\') {
+    // Go's `containsDotDot` (any "..", not only a path element) and absolute-path checks.
+    if name.contains("..") || name.starts_with('/') || name.starts_with('\\') {
         return None;
     }
-    cached(name, || {
+    cached(&format!("zone:{name}"), || {
         let zoneinfo = std::env::var("ZONEINFO").ok().filter(|z| !z.is_empty());
         let dirs = zoneinfo.iter().map(|z| format!("{z}/")).chain(ZONE_SOURCES.iter().map(|d| (*d).to_owned()));
         for dir in dirs {
@@ -146,7 +146,7 @@ pub(crate) fn load(name: &str) -> Option<Loc> {
 /// Go's `Local`: `$TZ` when set (empty means UTC, a leading ':' is dropped, a path is read as
 /// is), else `/etc/localtime`; UTC when the zone cannot be read (`time/zoneinfo_unix.go`).
 pub(crate) fn local() -> Option<Loc> {
-    cached("\0Local", || {
+    cached("local", || {
         let tz = match std::env::var("TZ") {
             Err(_) => read_tzif("Local", "/etc/localtime"),
             Ok(tz) => {
