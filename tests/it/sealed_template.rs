@@ -1,4 +1,4 @@
-//! `spec.template.data` rendering against Go: every case in `tests/data/gotemplate/cases.json`
+//! `spec.template.data` rendering against Go: every case in `tests/data/gotemplate/cases*.json`
 //! (rendered by real `text/template` + Sprig, see its ORIGIN.md) gives Go's output, or fails
 //! where Go fails. Cases marked `"sealops": "error"` are documented divergences where sealops
 //! refuses what Go renders (an unimplemented function, Go's error text rendered as output).
@@ -27,9 +27,28 @@ fn data_of(case: &Value) -> TemplateData {
     data
 }
 
+/// Every golden file: `cases.json` and one `cases-<family>.json` per Sprig family (each the Go
+/// oracle's output for the `.in.json` beside it).
+fn golden_cases() -> Vec<Value> {
+    let dir = crate::support::data("gotemplate");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("tests/data/gotemplate")
+        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("cases") && n.ends_with(".json") && !n.ends_with(".in.json"))
+        .collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for f in &files {
+        let more: Vec<Value> =
+            serde_json::from_slice(&read(&format!("gotemplate/{f}"))).unwrap_or_else(|e| panic!("{f}: {e}"));
+        cases.extend(more);
+    }
+    cases
+}
+
 #[test]
 fn golden_cases_match_go() {
-    let cases: Vec<Value> = serde_json::from_slice(&read("gotemplate/cases.json")).expect("cases.json");
+    let cases = golden_cases();
     assert!(cases.len() >= 100, "expected the full golden set, got {}", cases.len());
     let mut failures = Vec::new();
     for case in &cases {

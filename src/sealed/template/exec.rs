@@ -221,22 +221,28 @@ impl State<'_> {
         match first {
             Arg::Field(fields) => {
                 if has_args {
-                    return Err(exec_err(cmd.pos, format!("{} is not a method but has arguments", fields.join("."))));
+                    return self.method(dot, dot.clone(), fields, &cmd.args[1..], fin, cmd.pos);
                 }
                 self.chain(dot.clone(), fields, cmd.pos)
             }
             Arg::Var(name, fields) => {
-                if has_args {
-                    return Err(non_function(name));
-                }
                 let v = self.var(name, cmd.pos)?;
+                if has_args {
+                    if fields.is_empty() {
+                        return Err(non_function(name));
+                    }
+                    return self.method(dot, v, fields, &cmd.args[1..], fin, cmd.pos);
+                }
                 self.chain(v, fields, cmd.pos)
             }
             Arg::Paren(pipe, fields) => {
-                if has_args {
-                    return Err(non_function("(pipeline)"));
-                }
                 let v = self.eval_pipeline(dot, pipe)?;
+                if has_args {
+                    if fields.is_empty() {
+                        return Err(non_function("(pipeline)"));
+                    }
+                    return self.method(dot, v, fields, &cmd.args[1..], fin, cmd.pos);
+                }
                 self.chain(v, fields, cmd.pos)
             }
             Arg::Nil => Err(exec_err(cmd.pos, "nil is not a command")),
@@ -253,12 +259,45 @@ impl State<'_> {
                 Value::StrMap(m) => m.get(f).map(|s| Value::Str(s.clone())).unwrap_or(Value::Nil),
                 Value::Dict(d) => d.borrow().get(f).cloned().unwrap_or(Value::Nil),
                 Value::Nil => Value::Nil,
+                Value::Object(o) => match o.member(f, Vec::new()) {
+                    Some(result) => result.map_err(|msg| exec_err(pos, format!("error calling {f}: {msg}")))?,
+                    None => return Err(exec_err(pos, format!("can't evaluate field {f} in type {}", o.type_name()))),
+                },
                 other => {
                     return Err(exec_err(pos, format!("can't evaluate field {f} in type {}", other.type_name())));
                 }
             };
         }
         Ok(v)
+    }
+
+    /// `.a.b.Method args...` on `v`: the fields before the last are looked up as [`Self::chain`]
+    /// does, the last must be a method of an [`Object`](super::value::Object) (Go allows arguments only for methods).
+    fn method(
+        &mut self,
+        dot: &Value,
+        v: Value,
+        fields: &[String],
+        args: &[Arg],
+        fin: Option<Value>,
+        pos: usize,
+    ) -> EResult<Value> {
+        let Some((last, path)) = fields.split_last() else {
+            return Err(exec_err(pos, "can't give argument to non-function"));
+        };
+        let receiver = self.chain(v, path, pos)?;
+        let Value::Object(o) = &receiver else {
+            return Err(exec_err(pos, format!("{} is not a method but has arguments", fields.join("."))));
+        };
+        let mut argv = Vec::with_capacity(args.len() + 1);
+        for a in args {
+            argv.push(self.eval_arg(dot, a, Param::Any, pos)?);
+        }
+        argv.extend(fin);
+        match o.member(last, argv) {
+            Some(result) => result.map_err(|msg| exec_err(pos, format!("error calling {last}: {msg}"))),
+            None => Err(exec_err(pos, format!("can't evaluate field {last} in type {}", o.type_name()))),
+        }
     }
 
     fn eval_arg(&mut self, dot: &Value, arg: &Arg, param: Param, pos: usize) -> EResult<Value> {

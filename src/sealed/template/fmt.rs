@@ -255,6 +255,9 @@ fn write_verb(arg: &Value, verb: u8, spec: &Spec, out: &mut Vec<u8>) {
     match (arg, verb) {
         (Value::Nil, b'v' | b'T') => out.extend_from_slice(b"<nil>"),
         (_, b'T') => out.extend_from_slice(arg.type_name().as_bytes()),
+        // Go's fmt calls `String()` for %v and %s on a Stringer; types without one print their
+        // own `%v` form (see `Object::format_v`).
+        (Value::Object(o), b'v' | b's') => out.extend_from_slice(&o.format_v()),
         (Value::Str(s), b'v' | b's') => {
             let s: &[u8] = s;
             match spec.prec {

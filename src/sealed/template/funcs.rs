@@ -106,7 +106,7 @@ impl Ctx {
         }
     }
 
-    fn bytes(&self, bytes: Vec<u8>) -> FnResult {
+    pub(crate) fn bytes(&self, bytes: Vec<u8>) -> FnResult {
         if bytes.len() > self.max_bytes {
             return Err(FnError::Limit("string result too large"));
         }
@@ -614,7 +614,7 @@ pub(crate) fn func(name: &str) -> Option<Func> {
             Value::List(l) => Ok(l.last().cloned().unwrap_or(Value::Nil)),
             other => Err(format!("Cannot find last on type {}", kind_name(other)).into()),
         }),
-        _ => None,
+        _ => super::sprig::func(name),
     }
 }
 
@@ -654,6 +654,7 @@ fn kind_name(v: &Value) -> &'static str {
         Value::Bool(_) => "bool",
         Value::List(_) => "slice",
         Value::Dict(_) | Value::StrMap(_) => "map",
+        Value::Object(o) => o.kind(),
     }
 }
 

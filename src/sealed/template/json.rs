@@ -62,6 +62,10 @@ impl Encoder {
             Value::StrMap(map) => {
                 self.object(map.iter().map(|(k, v)| (k.as_str(), Value::Str(v.clone()))), map.is_empty(), depth, out)?;
             }
+            Value::Object(o) => match o.json() {
+                Some(encoded) => out.extend_from_slice(&encoded),
+                None => out.extend_from_slice(b"{}"),
+            },
         }
         Ok(())
     }

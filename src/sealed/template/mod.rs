@@ -22,6 +22,7 @@ mod fmt;
 mod funcs;
 mod json;
 mod parse;
+mod sprig;
 mod value;
 
 use std::collections::BTreeMap;

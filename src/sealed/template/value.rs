@@ -36,6 +36,41 @@ impl DictCell {
     }
 }
 
+/// A value of a named Go type that templates reach through fields and methods: `time.Time` and
+/// `time.Duration` (Sprig's date functions), `*semver.Version`, Sprig's `certificate` struct.
+/// Each Sprig family implements its own types; the executor only dispatches `.Name args...`.
+pub(crate) trait Object {
+    /// The Go type name, as `%T` and error messages print it (never the value).
+    fn type_name(&self) -> &'static str;
+
+    /// The `reflect.Kind` name (`kindOf`): "struct" for `time.Time`, "int64" for
+    /// `time.Duration`, "ptr" for `*semver.Version`.
+    fn kind(&self) -> &'static str;
+
+    /// `text/template`'s truth: structs are always true; a zero `time.Duration` is false.
+    fn truth(&self) -> bool {
+        true
+    }
+
+    /// Go's `%v` (and `print`, `toString`) form. For a type with a `String()` method, that.
+    fn format_v(&self) -> Vec<u8>;
+
+    /// `encoding/json`'s form, for `toJson`; `None` marshals as Go marshals a struct with no
+    /// exported fields, `{}`.
+    fn json(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// `.name args...`: a field (no arguments) or a method. `None` when the type has neither, so
+    /// the executor reports Go's "can't evaluate field". Arguments arrive untyped (as `interface{}`);
+    /// a method checks them and returns Go's error text.
+    fn member(&self, name: &str, args: Vec<Value>) -> Option<Result<Value, String>>;
+
+    /// For functions that take this type (`dateModify` takes a `time.Time`): downcast with
+    /// `as_any().downcast_ref::<T>()`.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
 #[derive(Clone)]
 pub(crate) enum Value {
     /// Go's invalid value / nil interface: a missing map key, `nil`, a function's nil result.
@@ -53,6 +88,8 @@ pub(crate) enum Value {
     Dict(Rc<DictCell>),
     /// `map[string]string`: the dot, and Sprig's `split`.
     StrMap(Rc<BTreeMap<String, Str>>),
+    /// A named Go type with fields or methods (see [`Object`]).
+    Object(Rc<dyn Object>),
 }
 
 impl Value {
@@ -80,6 +117,7 @@ impl Value {
             Value::List(_) => "[]interface {}",
             Value::Dict(_) => "map[string]interface {}",
             Value::StrMap(_) => "map[string]string",
+            Value::Object(o) => o.type_name(),
         }
     }
 
@@ -94,6 +132,7 @@ impl Value {
             Value::List(l) => !l.is_empty(),
             Value::Dict(d) => !d.borrow().is_empty(),
             Value::StrMap(m) => !m.is_empty(),
+            Value::Object(o) => o.truth(),
         }
     }
 

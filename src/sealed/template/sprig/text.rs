@@ -1,0 +1,10 @@
+//! Sprig's string, regex, semver, URL and path functions beyond the core set.
+
+use super::super::funcs::Func;
+
+/// The function `name` of this family, if implemented.
+pub(super) fn func(name: &str) -> Option<Func> {
+    match name {
+        _ => None,
+    }
+}
