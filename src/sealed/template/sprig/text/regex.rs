@@ -582,7 +582,7 @@ impl<'a> Translator<'a> {
                         self.out.push_str(r"\{");
                     }
                     Some((min, max, rest)) => {
-                        if min < 0 || min > 1000 || max > 1000 || (max >= 0 && min > max) {
+                        if !(0..=1000).contains(&min) || max > 1000 || (max >= 0 && min > max) {
                             return Err(PatternError::Go("invalid repeat count"));
                         }
                         let inner = match self.prev {
@@ -832,7 +832,7 @@ impl<'a> Translator<'a> {
         let octal = |c: char| c.to_digit(8);
         match c {
             '1'..='7' | '0' => {
-                if c != '0' && !self.rest.chars().next().is_some_and(|d| octal(d).is_some()) {
+                if c != '0' && self.rest.chars().next().is_none_or(|d| octal(d).is_none()) {
                     return Err(BAD);
                 }
                 let mut r = octal(c).unwrap_or(0);

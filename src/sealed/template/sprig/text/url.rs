@@ -143,7 +143,7 @@ fn escape(s: &[u8], mode: Mode) -> Vec<u8> {
     out
 }
 
-fn cut<'a>(s: &'a [u8], sep: u8) -> (&'a [u8], Option<&'a [u8]>) {
+fn cut(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
     match s.iter().position(|&b| b == sep) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
@@ -375,9 +375,10 @@ impl Url {
         if !self.opaque.is_empty() {
             buf.extend_from_slice(&self.opaque);
         } else {
-            if (!self.scheme.is_empty() || !self.host.is_empty() || self.user.is_some())
-                && !(self.omit_host && self.host.is_empty() && self.user.is_none())
-            {
+            let no_authority = self.host.is_empty() && self.user.is_none();
+            // Go writes the authority part for a scheme, host or user, unless the parsed URL had
+            // an empty one (`OmitHost`).
+            if !no_authority || (!self.scheme.is_empty() && !self.omit_host) {
                 if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
                     buf.extend_from_slice(b"//");
                 }
