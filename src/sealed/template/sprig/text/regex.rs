@@ -130,30 +130,33 @@ fn all_matches(re: &Regex, s: &str, n: i64) -> Vec<(usize, usize)> {
     out
 }
 
-fn list(parts: Vec<&str>) -> Value {
-    Value::List(Rc::new(parts.into_iter().map(Value::text).collect()))
+/// A `[]string`; printing one takes at least a byte per item, so the item count is held to the
+/// output limit.
+fn list(c: &Ctx, parts: Vec<&str>) -> FnResult {
+    c.check_len(parts.len())?;
+    Ok(Value::List(Rc::new(parts.into_iter().map(Value::text).collect())))
 }
 
 /// `regexFindAll regex s n`.
-pub(super) fn find_all(_: &Ctx, a: Vec<Value>, name: &str) -> FnResult {
+pub(super) fn find_all(c: &Ctx, a: Vec<Value>, name: &str) -> FnResult {
     let re = compile_for(name, &a[0])?;
     let s = str_of(&a[1]);
     let s = input(name, &s)?;
     let n = a[2].as_int().unwrap_or(0);
-    Ok(list(all_matches(&re.re, s, n).into_iter().map(|(b, e)| &s[b..e]).collect()))
+    list(c, all_matches(&re.re, s, n).into_iter().map(|(b, e)| &s[b..e]).collect())
 }
 
 /// `regexSplit regex s n`: Go's `Regexp.Split`.
-pub(super) fn split(_: &Ctx, a: Vec<Value>, name: &str) -> FnResult {
+pub(super) fn split(c: &Ctx, a: Vec<Value>, name: &str) -> FnResult {
     let re = compile_for(name, &a[0])?;
     let s = str_of(&a[1]);
     let s = input(name, &s)?;
     let n = a[2].as_int().unwrap_or(0);
     if n == 0 {
-        return Ok(list(Vec::new()));
+        return list(c, Vec::new());
     }
     if !re.empty && s.is_empty() {
-        return Ok(list(vec![""]));
+        return list(c, vec![""]);
     }
     let mut parts = Vec::new();
     let (mut beg, mut end) = (0, 0);
@@ -170,7 +173,7 @@ pub(super) fn split(_: &Ctx, a: Vec<Value>, name: &str) -> FnResult {
     if end != s.len() {
         parts.push(&s[beg..]);
     }
-    Ok(list(parts))
+    list(c, parts)
 }
 
 /// `regexReplaceAll` (`expand`: Go's `$` expansion) and `regexReplaceAllLiteral`.
@@ -186,8 +189,9 @@ pub(super) fn replace_all(c: &Ctx, a: Vec<Value>, name: &str, expand: bool) -> F
         out.extend_from_slice(&s.as_bytes()[last_end..m.start()]);
         if m.end() > last_end || m.start() == 0 {
             if expand {
-                expand_into(&mut out, &repl, s, &locs, &re.names);
+                expand_into(&mut out, &repl, s, &locs, &re.names, c.max_bytes)?;
             } else {
+                c.check_len(out.len().saturating_add(repl.len()))?;
                 out.extend_from_slice(&repl);
             }
         }
@@ -208,7 +212,16 @@ pub(super) fn replace_all(c: &Ctx, a: Vec<Value>, name: &str, expand: bool) -> F
 
 /// Go's `Regexp.expand`: `$$` is `$`, `$name`/`${name}` a group by number or name (missing or
 /// unmatched groups give ""), a malformed `$` is kept.
-fn expand_into(out: &mut Vec<u8>, template: &[u8], s: &str, locs: &regex::CaptureLocations, names: &[String]) {
+/// `max` bounds the output (each group reference can copy the whole input).
+fn expand_into(
+    out: &mut Vec<u8>,
+    template: &[u8],
+    s: &str,
+    locs: &regex::CaptureLocations,
+    names: &[String],
+    max: usize,
+) -> Result<(), FnError> {
+    let too_large = |len: usize| if len > max { Err(FnError::Limit("string result too large")) } else { Ok(()) };
     let mut t = template;
     while let Some(i) = t.iter().position(|&b| b == b'$') {
         out.extend_from_slice(&t[..i]);
@@ -228,10 +241,13 @@ fn expand_into(out: &mut Vec<u8>, template: &[u8], s: &str, locs: &regex::Captur
             None => names.iter().enumerate().filter(|(_, g)| g.as_bytes() == name).find_map(|(i, _)| locs.get(i)),
         };
         if let Some((b, e)) = group {
+            too_large(out.len().saturating_add(e - b))?;
             out.extend_from_slice(&s.as_bytes()[b..e]);
         }
     }
+    too_large(out.len().saturating_add(t.len()))?;
     out.extend_from_slice(t);
+    Ok(())
 }
 
 /// Go's `extract`: the name after a `$` (braced or not), its number when it is a decimal without
@@ -1071,7 +1087,11 @@ mod tests {
         re.captures_read(&mut locs, s);
         let names = vec![String::new(), "first".to_owned(), String::new()];
         let mut out = Vec::new();
-        expand_into(&mut out, b"$2 ${first} $1x $$ $ ${2}x $01", s, &locs, &names);
+        assert!(expand_into(&mut out, b"$2 ${first} $1x $$ $ ${2}x $01", s, &locs, &names, 100).is_ok());
         assert_eq!(String::from_utf8_lossy(&out), "world hello  $ $ worldx ");
+        // Each `$0` copies the match: the bound stops the expansion before it grows.
+        let mut big = Vec::new();
+        assert!(expand_into(&mut big, b"$0$0$0$0$0$0$0$0$0$0", s, &locs, &names, 50).is_err());
+        assert!(big.len() <= 50);
     }
 }

@@ -210,9 +210,11 @@ pub(super) fn plural(_: &Ctx, a: Vec<Value>) -> FnResult {
 }
 
 /// `splitn sep n s`: `strings.SplitN` as a `map[string]string` with keys `_0`, `_1`, ...
-pub(super) fn splitn(_: &Ctx, a: Vec<Value>) -> FnResult {
+pub(super) fn splitn(c: &Ctx, a: Vec<Value>) -> FnResult {
     let (sep, n, s) = (str_of(&a[0]), int(&a[1]), str_of(&a[2]));
     let parts = split_n(&s, &sep, n);
+    // Printing the map takes a few bytes per item; the count is held to the output limit.
+    c.check_len(parts.len())?;
     let map: BTreeMap<String, _> = parts.into_iter().enumerate().map(|(i, p)| (format!("_{i}"), new_str(p))).collect();
     Ok(Value::StrMap(Rc::new(map)))
 }
