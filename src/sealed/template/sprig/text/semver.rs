@@ -5,8 +5,8 @@
 //! included.
 //!
 //! Divergences: Go's error texts quote the version or constraint; sealops names only the reason.
-//! Version numbers above 2^63-1 (valid `uint64` in Go) are refused, as template integers are
-//! `int64` here.
+//! `.Major`, `.Minor` and `.Patch` above 2^63-1 (valid `uint64` in Go) are refused, as template
+//! integers are `int64` here; such versions still print and compare.
 
 use std::any::Any;
 use std::rc::Rc;

@@ -48,7 +48,8 @@ fn abbreviate_full(s: &[u8], offset: i64, max_width: i64) -> Option<Vec<u8>> {
     }
     // From here max_width < len, so every index below is within 0..=len.
     let mut offset = offset.min(len);
-    if len - offset < max_width - 3 {
+    // Go's int arithmetic wraps for offsets near the minimum; so does this.
+    if len.wrapping_sub(offset) < max_width - 3 {
         offset = len - (max_width - 3);
     }
     if offset <= 4 {
@@ -274,6 +275,8 @@ mod tests {
             assert_eq!(abbreviate_full(s, *offset, *width).as_deref(), Some(want.as_bytes()), "{offset}");
         }
         assert_eq!(abbreviate_full(b"abcdefghij", 5, 6), None);
+        // len - offset wraps in Go, which moves the offset to the end.
+        assert_eq!(abbreviate_full(s, i64::MIN, 10).as_deref(), Some(b"...ijklmno".as_slice()));
     }
 
     #[test]
