@@ -113,7 +113,7 @@ impl Ctx {
         Ok(Value::bytes(bytes))
     }
 
-    fn check_len(&self, len: usize) -> Result<(), FnError> {
+    pub(crate) fn check_len(&self, len: usize) -> Result<(), FnError> {
         if len > self.max_bytes { Err(FnError::Limit("string result too large")) } else { Ok(()) }
     }
 }
@@ -644,7 +644,7 @@ fn to_int64(v: &Value) -> i64 {
     }
 }
 
-fn kind_name(v: &Value) -> &'static str {
+pub(crate) fn kind_name(v: &Value) -> &'static str {
     match v {
         Value::Nil => "invalid",
         Value::Str(_) => "string",
@@ -725,7 +725,7 @@ fn map_chars(v: &Value, f: fn(char) -> char) -> Vec<u8> {
     String::from_utf8_lossy(&str_of(v)).chars().map(f).collect::<String>().into_bytes()
 }
 
-fn upper_char(c: char) -> char {
+pub(crate) fn upper_char(c: char) -> char {
     let mut up = c.to_uppercase();
     match (up.next(), up.next()) {
         (Some(u), None) => u,
@@ -733,7 +733,7 @@ fn upper_char(c: char) -> char {
     }
 }
 
-fn lower_char(c: char) -> char {
+pub(crate) fn lower_char(c: char) -> char {
     // The one character whose full lowercase differs from its simple one in length.
     if c == '\u{130}' {
         return 'i';
