@@ -30,7 +30,7 @@ pub struct FieldSpec {
     /// `path` split once: transformers apply the same spec to every object, and splitting it
     /// each time was a visible share of a large build.
     #[serde(skip)]
-    steps: std::sync::OnceLock<Vec<Step>>,
+    pub(crate) steps: std::sync::OnceLock<Vec<Step>>,
 }
 
 impl FieldSpec {
