@@ -106,14 +106,14 @@ impl Ctx {
         }
     }
 
-    fn bytes(&self, bytes: Vec<u8>) -> FnResult {
+    pub(crate) fn bytes(&self, bytes: Vec<u8>) -> FnResult {
         if bytes.len() > self.max_bytes {
             return Err(FnError::Limit("string result too large"));
         }
         Ok(Value::bytes(bytes))
     }
 
-    fn check_len(&self, len: usize) -> Result<(), FnError> {
+    pub(crate) fn check_len(&self, len: usize) -> Result<(), FnError> {
         if len > self.max_bytes { Err(FnError::Limit("string result too large")) } else { Ok(()) }
     }
 }
@@ -670,7 +670,7 @@ fn key_of(v: &Value) -> String {
 }
 
 /// Sprig's `strval`: strings as they are, anything else as `%v`.
-fn strval(v: &Value) -> Vec<u8> {
+pub(crate) fn strval(v: &Value) -> Vec<u8> {
     match v {
         Value::Str(s) => s.to_vec(),
         other => gofmt::to_v(other),
