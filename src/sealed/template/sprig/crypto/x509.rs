@@ -733,7 +733,8 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "-----BEGIN X-----");
         assert_eq!(lines[1].len(), 64);
-        assert_eq!(lines[3], "-----END X-----");
+        assert_eq!(lines[3].len(), 8);
+        assert_eq!(lines[4], "-----END X-----");
         assert!(text.ends_with("-----\n"));
     }
 
