@@ -670,7 +670,7 @@ fn key_of(v: &Value) -> String {
 }
 
 /// Sprig's `strval`: strings as they are, anything else as `%v`.
-fn strval(v: &Value) -> Vec<u8> {
+pub(crate) fn strval(v: &Value) -> Vec<u8> {
     match v {
         Value::Str(s) => s.to_vec(),
         other => gofmt::to_v(other),
