@@ -57,7 +57,7 @@ pub(crate) struct Ctx {
 impl Ctx {
     /// Refuses to nest `args` in a new container when that would exceed `max_nesting`, so that
     /// printing, encoding and dropping values never recurse deeper than that.
-    fn check_nesting(&self, args: &[Value]) -> Result<(), FnError> {
+    pub(crate) fn check_nesting(&self, args: &[Value]) -> Result<(), FnError> {
         for a in args {
             if self.depth(a, None)? >= self.max_nesting {
                 return Err(FnError::Limit("values nested too deeply"));
@@ -72,7 +72,7 @@ impl Ctx {
     }
 
     /// The nesting depth of `v`; with `target`, an error when `v` contains that dict (a cycle).
-    fn depth(&self, v: &Value, target: Option<&Rc<super::value::DictCell>>) -> Result<usize, FnError> {
+    pub(crate) fn depth(&self, v: &Value, target: Option<&Rc<super::value::DictCell>>) -> Result<usize, FnError> {
         let spend = |n: usize| {
             let left = self.work.get().checked_sub(n as u64).ok_or(FnError::Limit("too many evaluation steps"))?;
             self.work.set(left);
@@ -106,7 +106,7 @@ impl Ctx {
         }
     }
 
-    fn bytes(&self, bytes: Vec<u8>) -> FnResult {
+    pub(crate) fn bytes(&self, bytes: Vec<u8>) -> FnResult {
         if bytes.len() > self.max_bytes {
             return Err(FnError::Limit("string result too large"));
         }
@@ -644,7 +644,7 @@ fn to_int64(v: &Value) -> i64 {
     }
 }
 
-fn kind_name(v: &Value) -> &'static str {
+pub(crate) fn kind_name(v: &Value) -> &'static str {
     match v {
         Value::Nil => "invalid",
         Value::Str(_) => "string",
@@ -665,12 +665,12 @@ pub(crate) fn str_of(v: &Value) -> Str {
     }
 }
 
-fn key_of(v: &Value) -> String {
+pub(crate) fn key_of(v: &Value) -> String {
     String::from_utf8_lossy(&str_of(v)).into_owned()
 }
 
 /// Sprig's `strval`: strings as they are, anything else as `%v`.
-fn strval(v: &Value) -> Vec<u8> {
+pub(crate) fn strval(v: &Value) -> Vec<u8> {
     match v {
         Value::Str(s) => s.to_vec(),
         other => gofmt::to_v(other),
@@ -678,7 +678,7 @@ fn strval(v: &Value) -> Vec<u8> {
 }
 
 /// Sprig's `strslice`: list items (nils dropped) as strings, nil as no items, else one item.
-fn strslice(v: &Value) -> Vec<Vec<u8>> {
+pub(crate) fn strslice(v: &Value) -> Vec<Vec<u8>> {
     match v {
         Value::List(items) => items.iter().filter(|i| !matches!(i, Value::Nil)).map(strval).collect(),
         Value::Nil => Vec::new(),
