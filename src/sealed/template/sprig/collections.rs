@@ -18,7 +18,7 @@ mod num;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::super::funcs::{Ctx, FnError, FnResult, Func, Param, empty, kind_name, key_of, str_of, strslice};
+use super::super::funcs::{Ctx, FnError, FnResult, Func, Param, empty, key_of, kind_name, str_of, strslice};
 use super::super::value::Value;
 use num::{Op, to_float64, to_int64};
 
@@ -54,8 +54,12 @@ pub(super) fn func(name: &str) -> Option<Func> {
         "seq" => f(&[], Some(Int), seq),
         // ---- integer and float arithmetic
         "biggest" => f(&[Any], Some(Any), |_, a| Ok(Value::Int64(a.iter().map(to_int64).max().unwrap_or(0)))),
-        "maxf" => f(&[Any], Some(Any), |_, a| Ok(Value::Float(a[1..].iter().map(to_float64).fold(to_float64(&a[0]), num::go_max)))),
-        "minf" => f(&[Any], Some(Any), |_, a| Ok(Value::Float(a[1..].iter().map(to_float64).fold(to_float64(&a[0]), num::go_min)))),
+        "maxf" => f(&[Any], Some(Any), |_, a| {
+            Ok(Value::Float(a[1..].iter().map(to_float64).fold(to_float64(&a[0]), num::go_max)))
+        }),
+        "minf" => f(&[Any], Some(Any), |_, a| {
+            Ok(Value::Float(a[1..].iter().map(to_float64).fold(to_float64(&a[0]), num::go_min)))
+        }),
         "ceil" => f(&[Any], None, |_, a| Ok(Value::Float(to_float64(&a[0]).ceil()))),
         "floor" => f(&[Any], None, |_, a| Ok(Value::Float(to_float64(&a[0]).floor()))),
         "round" => f(&[Any, Int], Some(Any), |_, a| {
@@ -71,9 +75,9 @@ pub(super) fn func(name: &str) -> Option<Func> {
             };
             Ok(Value::Float(num::round(to_float64(&a[0]), int_arg(&a[1]) as f64, round_on)))
         }),
-        "add1f" => f(&[Any], None, |_, a| {
-            num::decimal_op(to_float64(&a[0]), &[Value::Int(1)], Op::Add).map(Value::Float)
-        }),
+        "add1f" => {
+            f(&[Any], None, |_, a| num::decimal_op(to_float64(&a[0]), &[Value::Int(1)], Op::Add).map(Value::Float))
+        }
         "addf" => f(&[], Some(Any), |_, a| num::decimal_op(0.0, &a, Op::Add).map(Value::Float)),
         "subf" => f(&[Any], Some(Any), |_, a| num::decimal_op(to_float64(&a[0]), &a[1..], Op::Sub).map(Value::Float)),
         "mulf" => f(&[Any], Some(Any), |_, a| num::decimal_op(to_float64(&a[0]), &a[1..], Op::Mul).map(Value::Float)),
@@ -88,13 +92,17 @@ pub(super) fn func(name: &str) -> Option<Func> {
         "deepCopy" | "mustDeepCopy" => f(&[Any], None, |c, a| deep_copy(c, &a[0], 0)),
         // ---- reflection
         "typeOf" => f(&[Any], None, |_, a| Ok(Value::text(a[0].type_name()))),
-        "typeIs" => f(&[Str, Any], None, |_, a| Ok(Value::Bool(str_of(&a[0]).as_slice() == a[1].type_name().as_bytes()))),
+        "typeIs" => {
+            f(&[Str, Any], None, |_, a| Ok(Value::Bool(str_of(&a[0]).as_slice() == a[1].type_name().as_bytes())))
+        }
         "typeIsLike" => f(&[Str, Any], None, |_, a| {
             let (target, t) = (str_of(&a[0]), a[1].type_name().as_bytes());
             Ok(Value::Bool(target.as_slice() == t || (t.first() == Some(&b'*') && target.as_slice() == &t[1..])))
         }),
         "kindOf" => f(&[Any], None, |_, a| Ok(Value::text(kind_name(&a[0])))),
-        "kindIs" => f(&[Str, Any], None, |_, a| Ok(Value::Bool(str_of(&a[0]).as_slice() == kind_name(&a[1]).as_bytes()))),
+        "kindIs" => {
+            f(&[Str, Any], None, |_, a| Ok(Value::Bool(str_of(&a[0]).as_slice() == kind_name(&a[1]).as_bytes())))
+        }
         "deepEqual" => f(&[Any, Any], None, |c, a| deep_equal(c, &a[0], &a[1], 0).map(Value::Bool)),
         // ---- dicts
         "tuple" => f(&[], Some(Any), |c, a| new_list(c, a)),
@@ -515,5 +523,83 @@ fn mark_nested(items: &[Value]) {
         if let Value::Dict(d) = i {
             d.nested.set(true);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::{ErrorKind, Limits, TemplateData, render_named};
+
+    fn run(template: &str) -> Result<String, ErrorKind> {
+        render_named("t", template, &TemplateData::new(), Limits::default())
+            .map(|out| String::from_utf8_lossy(out.expose()).into_owned())
+            .map_err(|e| e.kind)
+    }
+
+    // Expected outputs below were rendered by Go text/template + Sprig v3.2.3
+    // (tests/data/gotemplate/cases-collections.json).
+
+    #[test]
+    fn sequences_are_bounded_before_allocation() {
+        assert_eq!(run("{{ until 5 }} {{ untilStep 10 0 -3 }}").ok().as_deref(), Some("[0 1 2 3 4] [10 7 4 1]"));
+        assert!(matches!(run("{{ len (until 2000000000) }}"), Err(ErrorKind::Limit(_))));
+        assert!(matches!(
+            run("{{ len (untilStep -9223372036854775807 9223372036854775807 1) }}"),
+            Err(ErrorKind::Limit(_))
+        ));
+        // Go's `i += step` wraps around here and never ends; sealops stops at the bound.
+        assert!(matches!(run("{{ untilStep 0 9223372036854775807 4611686018427387905 }}"), Err(ErrorKind::Limit(_))));
+        assert!(matches!(run("{{ seq 2000000 }}"), Err(ErrorKind::Limit(_))));
+        assert_eq!(run("[{{ seq 10 -3 0 }}] [{{ seq 10 3 0 }}]").ok().as_deref(), Some("[10 7 4 1] []"));
+    }
+
+    #[test]
+    fn repeated_appends_spend_the_step_budget() {
+        let t = "{{ $l := until 100000 }}{{ range until 20 }}{{ $l = append $l 1 }}{{ end }}{{ len $l }}";
+        assert!(matches!(run(t), Err(ErrorKind::Limit(_))));
+    }
+
+    #[test]
+    fn non_must_and_must_forms_both_fail_on_wrong_kinds() {
+        for t in [
+            "{{ append \"abc\" 1 }}",
+            "{{ mustAppend (dict) 1 }}",
+            "{{ rest 1 }}",
+            "{{ mustRest 1 }}",
+            "{{ chunk 0 (list 1 2) }}",
+        ] {
+            assert!(matches!(run(t), Err(ErrorKind::Exec(_))), "{t}");
+        }
+        assert_eq!(run("{{ chunk -2 (list 1 2 3) }}").ok().as_deref(), Some("[]"));
+    }
+
+    #[test]
+    fn merge_mutates_destination_and_keeps_nesting_bounded() {
+        let t = "{{ $d := dict \"db\" (dict \"host\" \"h1\") }}{{ $_ := mergeOverwrite $d (dict \"db\" (dict \"host\" \"h2\" \"u\" 1)) }}{{ toJson $d }}";
+        assert_eq!(run(t).ok().as_deref(), Some(r#"{"db":{"host":"h2","u":1}}"#));
+        // The inner dict is also inside a list: deepening it could exceed the limit unseen.
+        let t = "{{ $in := dict \"a\" 1 }}{{ $o := list $in }}{{ $_ := merge $in (dict \"b\" (dict \"c\" 1)) }}";
+        assert!(run(t).is_err());
+        // A dict merged into itself cannot become a cycle.
+        let t = "{{ $d := dict \"a\" (dict) }}{{ $_ := merge $d (dict \"a\" (dict \"x\" $d)) }}{{ len $d }}";
+        assert!(run(t).is_err());
+    }
+
+    #[test]
+    fn deep_copy_and_equal_follow_reflect() {
+        let t = "{{ $a := dict \"in\" (dict \"k\" 1) }}{{ $b := deepCopy $a }}{{ $_ := set $b.in \"k\" 2 }}{{ $a.in.k }} {{ $b.in.k }} {{ deepEqual $a $b }}";
+        assert_eq!(run(t).ok().as_deref(), Some("1 2 false"));
+        assert_eq!(run("{{ deepEqual 1 (int64 1) }} {{ uniq (list 1 \"1\" 1) }}").ok().as_deref(), Some("false [1 1]"));
+        assert!(run("{{ deepCopy nil }}").is_err());
+    }
+
+    #[test]
+    fn float_math_goes_through_decimals() {
+        assert_eq!(
+            run("{{ addf 0.1 0.2 }} {{ mulf 1.1 3 }} {{ divf 1 7 }}").ok().as_deref(),
+            Some("0.3 3.3 0.1428571428571429")
+        );
+        assert_eq!(run("{{ round 2.675 2 }} {{ round 1234.5 -2 }}").ok().as_deref(), Some("2.68 1200"));
+        assert!(run("{{ divf 1 0 }}").is_err());
     }
 }

@@ -51,12 +51,7 @@ fn entries(c: &Ctx, src: &Value) -> Result<Vec<(String, Value)>, FnError> {
 }
 
 /// Merges `src` into the last dict of `path` (the dicts from the top destination down).
-fn merge_map(
-    c: &Ctx,
-    path: &mut Vec<Rc<DictCell>>,
-    src: Vec<(String, Value)>,
-    overwrite: bool,
-) -> Result<(), FnError> {
+fn merge_map(c: &Ctx, path: &mut Vec<Rc<DictCell>>, src: Vec<(String, Value)>, overwrite: bool) -> Result<(), FnError> {
     if path.len() > c.max_nesting {
         return Err(FnError::Limit("values nested too deeply"));
     }
