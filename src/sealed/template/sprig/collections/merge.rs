@@ -112,8 +112,9 @@ fn insert(c: &Ctx, path: &[Rc<DictCell>], key: String, value: Value) -> Result<(
                 break;
             }
             // Held elsewhere too (another container or a variable): its other ancestors are
-            // unknown. Two references are expected: its parent's and `path`'s.
-            let shared = if j == 0 { path[0].nested.get() } else { Rc::strong_count(&path[j]) > 2 };
+            // unknown. Three references are expected: its parent's, `path`'s, and the `dst` of its
+            // own `merge_map` frame.
+            let shared = if j == 0 { path[0].nested.get() } else { Rc::strong_count(&path[j]) > 3 };
             if shared {
                 return Err("sealops cannot deepen a dict that is also inside another list or dict".into());
             }
