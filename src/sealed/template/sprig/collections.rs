@@ -105,7 +105,7 @@ pub(super) fn func(name: &str) -> Option<Func> {
         }
         "deepEqual" => f(&[Any, Any], None, |c, a| deep_equal(c, &a[0], &a[1], 0).map(Value::Bool)),
         // ---- dicts
-        "tuple" => f(&[], Some(Any), |c, a| new_list(c, a)),
+        "tuple" => f(&[], Some(Any), new_list),
         "pluck" => f(&[Str], Some(Dict), |c, a| {
             let key = key_of(&a[0]);
             let found = a[1..].iter().filter_map(|d| dict_get(d, &key)).collect();

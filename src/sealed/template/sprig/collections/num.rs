@@ -37,14 +37,13 @@ pub(super) fn to_decimal(v: &Value) -> i64 {
     std::str::from_utf8(&text).ok().and_then(|s| parse_int(s, 8)).unwrap_or(0)
 }
 
+/// 2^63, exactly.
+const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+
 /// Go's `int64(f)` on amd64: truncation, and the "integer indefinite" value for NaN and out of
 /// range (CVTTSD2SQ).
 pub(super) fn f64_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_775_808e18 || f < -9.223_372_036_854_775_808e18 {
-        i64::MIN
-    } else {
-        f as i64
-    }
+    if f.is_nan() || !(-TWO_63..TWO_63).contains(&f) { i64::MIN } else { f as i64 }
 }
 
 /// cast's `trimZeroDecimal`: "12.000" becomes "12"; anything else stays.
@@ -118,7 +117,7 @@ fn underscore_ok(s: &str) -> bool {
     if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
         i = 2;
         saw = b'0';
-        hex = b[1].to_ascii_lowercase() == b'x';
+        hex = b[1].eq_ignore_ascii_case(&b'x');
     }
     while i < b.len() {
         let c = b[i];
@@ -247,7 +246,7 @@ pub(super) fn pow10(y: f64) -> f64 {
         return if y > 0.0 { f64::INFINITY } else { 0.0 };
     }
     let yi = y.abs().trunc();
-    if yi >= 9.223_372_036_854_775_808e18 {
+    if yi >= TWO_63 {
         return if y > 0.0 { f64::INFINITY } else { 0.0 };
     }
     let mut a1 = 1.0f64;
@@ -497,7 +496,7 @@ mod tests {
     fn pow10_and_round() {
         assert_eq!(pow10(2.0), 100.0);
         assert_eq!(pow10(-2.0), 0.01);
-        assert_eq!(round(3.14159, 2.0, 0.5), 3.14);
+        assert_eq!(round(1.23456, 2.0, 0.5), 1.23);
         assert_eq!(round(-1.5, 0.0, 0.5), -2.0);
         assert_eq!(round(2.5, 0.0, 0.5), 3.0);
     }
