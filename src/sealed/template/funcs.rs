@@ -57,7 +57,7 @@ pub(crate) struct Ctx {
 impl Ctx {
     /// Refuses to nest `args` in a new container when that would exceed `max_nesting`, so that
     /// printing, encoding and dropping values never recurse deeper than that.
-    fn check_nesting(&self, args: &[Value]) -> Result<(), FnError> {
+    pub(crate) fn check_nesting(&self, args: &[Value]) -> Result<(), FnError> {
         for a in args {
             if self.depth(a, None)? >= self.max_nesting {
                 return Err(FnError::Limit("values nested too deeply"));
@@ -72,7 +72,7 @@ impl Ctx {
     }
 
     /// The nesting depth of `v`; with `target`, an error when `v` contains that dict (a cycle).
-    fn depth(&self, v: &Value, target: Option<&Rc<super::value::DictCell>>) -> Result<usize, FnError> {
+    pub(crate) fn depth(&self, v: &Value, target: Option<&Rc<super::value::DictCell>>) -> Result<usize, FnError> {
         let spend = |n: usize| {
             let left = self.work.get().checked_sub(n as u64).ok_or(FnError::Limit("too many evaluation steps"))?;
             self.work.set(left);
@@ -665,7 +665,7 @@ pub(crate) fn str_of(v: &Value) -> Str {
     }
 }
 
-fn key_of(v: &Value) -> String {
+pub(crate) fn key_of(v: &Value) -> String {
     String::from_utf8_lossy(&str_of(v)).into_owned()
 }
 
@@ -678,7 +678,7 @@ pub(crate) fn strval(v: &Value) -> Vec<u8> {
 }
 
 /// Sprig's `strslice`: list items (nils dropped) as strings, nil as no items, else one item.
-fn strslice(v: &Value) -> Vec<Vec<u8>> {
+pub(crate) fn strslice(v: &Value) -> Vec<Vec<u8>> {
     match v {
         Value::List(items) => items.iter().filter(|i| !matches!(i, Value::Nil)).map(strval).collect(),
         Value::Nil => Vec::new(),
