@@ -826,7 +826,19 @@ impl Parser {
                         return Err(syntax(t.pos, format!("function {name:?} not defined")));
                     }
                 }
-                Arg::Ident(name)
+                let fields = self.chain();
+                if fields.is_empty() {
+                    Arg::Ident(name)
+                } else {
+                    // Go's chain node over an identifier: the function called without arguments,
+                    // then the fields, so `now.Year` is `(now).Year` (text/template/parse
+                    // `operand`, exec `evalChainNode`).
+                    let cmd = Cmd { pos: t.pos, args: vec![Arg::Ident(name)] };
+                    Arg::Paren(
+                        Box::new(Pipe { pos: t.pos, decl: Vec::new(), is_assign: false, cmds: vec![cmd] }),
+                        fields,
+                    )
+                }
             }
             Tok::LParen => {
                 self.enter(t.pos)?;
