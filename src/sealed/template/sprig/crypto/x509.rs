@@ -280,13 +280,56 @@ fn gen_private_key(c: &Ctx, a: Vec<Value>) -> FnResult {
             .map(|k| Key::Ec(k, Curve::P256))
             .map_err(|_| "failed to generate private key")?,
         b"ed25519" => Ed25519KeyPair::generate().map(Key::Ed).map_err(|_| "failed to generate private key")?,
-        // Divergence: Go generates L2048N256 DSA parameters and a key. DSA is deprecated, its keys
-        // cannot be used by any other Sprig function, and no vetted Rust DSA implementation is a
-        // dependency; sealops refuses instead of rendering a key.
-        b"dsa" => return Err("genPrivateKey: sealops does not generate DSA keys".into()),
+        // Sprig v3.2.3 (crypto.go, generatePrivateKey): fresh L2048N256 parameters, then a key.
+        b"dsa" => return c.bytes(generate_dsa_pem()?.to_vec()),
         _ => return c.bytes([b"Unknown type ".as_slice(), &kind].concat()),
     };
     c.bytes(key.to_pem()?.to_vec())
+}
+
+/// The operating system's generator, in the `rand_core` shape the `dsa` crate draws from.
+struct DsaRng;
+
+impl dsa::signature::rand_core::TryRng for DsaRng {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(u32::from_le_bytes(random::array()))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(u64::from_le_bytes(random::array()))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        random::fill(dst);
+        Ok(())
+    }
+}
+
+impl dsa::signature::rand_core::TryCryptoRng for DsaRng {}
+
+/// `genPrivateKey "dsa"`: Go's `dsa.GenerateParameters(.., dsa.L2048N256)` and `dsa.GenerateKey`,
+/// written as Sprig's `pemBlockForKey` writes a `*dsa.PrivateKey`: a `DSA PRIVATE KEY` block
+/// holding `asn1.Marshal(DSAKeyFormat{Version: 0, P, Q, G, Y, X})`.
+fn generate_dsa_pem() -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
+    let failed = |_| "failed to generate dsa params".to_owned();
+    let components = dsa::Components::try_generate_from_rng_with_key_size(&mut DsaRng, dsa::KeySize::DSA_2048_256)
+        .map_err(failed)?;
+    let key = dsa::SigningKey::try_generate_from_rng_with_components(&mut DsaRng, components).map_err(failed)?;
+    let public = key.verifying_key();
+    let params = public.components();
+    let x = zeroize::Zeroizing::new(key.x().to_be_bytes());
+    let x = zeroize::Zeroizing::new(der_uint(&x));
+    let der = zeroize::Zeroizing::new(der_seq(&[
+        &der_uint(&[0]),
+        &der_uint(&params.p().to_be_bytes()),
+        &der_uint(&params.q().to_be_bytes()),
+        &der_uint(&params.g().to_be_bytes()),
+        &der_uint(&public.y().to_be_bytes()),
+        &x,
+    ]));
+    Ok(pem_encode("DSA PRIVATE KEY", &der))
 }
 
 /// `buildCustomCert b64cert b64key`: checks that the first is base64 of a PEM certificate and the
@@ -723,7 +766,52 @@ mod tests {
         ]));
 
         assert_eq!(text(call("genPrivateKey", vec![Value::text("x")])), b"Unknown type x");
-        assert!(call("genPrivateKey", vec![Value::text("dsa")]).is_err());
+    }
+
+    /// `genPrivateKey "dsa"` as Go's `dsa.GenerateParameters(L2048N256)` + `GenerateKey` and
+    /// Sprig's `DSAKeyFormat` define the key (FIPS 186-4 §4.1-4.2): version 0; P prime of 2048
+    /// bits; Q of 256 bits dividing P-1; G of order Q; Y = G^X mod P with 0 < X < Q. Checked with
+    /// num-bigint, independently of the `dsa` crate that made the key.
+    #[test]
+    fn dsa_private_key_is_a_valid_l2048n256_key() {
+        use num_bigint::BigUint;
+        let pem = text(call("genPrivateKey", vec![Value::text("dsa")]));
+        assert!(pem.starts_with(b"-----BEGIN DSA PRIVATE KEY-----\n"));
+        let block = pem_decode(&pem).expect("pem");
+        assert_eq!(block.tag(), "DSA PRIVATE KEY");
+        let (0x30, mut body, []) = der_read(block.contents()).expect("sequence") else { panic!("not one SEQUENCE") };
+        let mut ints = Vec::new();
+        while !body.is_empty() {
+            let (0x02, int, rest) = der_read(body).expect("integer") else { panic!("not an INTEGER") };
+            // DER: minimal and non-negative, as Go's asn1.Marshal writes a big.Int.
+            assert!(int[0] & 0x80 == 0);
+            assert!(int.len() == 1 || int[0] != 0 || int[1] & 0x80 != 0);
+            ints.push(BigUint::from_bytes_be(int));
+            body = rest;
+        }
+        let [version, p, q, g, y, x] = &ints[..] else { panic!("{} integers, not 6", ints.len()) };
+        let one = BigUint::from(1u8);
+        assert_eq!(*version, BigUint::from(0u8));
+        assert_eq!(p.bits(), 2048);
+        assert_eq!(q.bits(), 256);
+        assert_eq!((p - &one) % q, BigUint::from(0u8));
+        assert!(*g > one && g < p);
+        assert_eq!(g.modpow(q, p), one);
+        assert!(x > &BigUint::from(0u8) && x < q);
+        assert_eq!(g.modpow(x, p), *y);
+        // Fermat witnesses: P and Q are (probable) primes.
+        for base in [2u8, 3, 5, 7] {
+            let a = BigUint::from(base);
+            assert_eq!(a.modpow(&(p - &one), p), one);
+            assert_eq!(a.modpow(&(q - &one), q), one);
+        }
+        // The key is usable where Sprig can use one: parsed back, and refused for certificates
+        // as Go refuses a *dsa.PrivateKey (not a crypto.Signer).
+        assert!(matches!(Key::from_pem(&pem), Ok(Key::Dsa)));
+        assert!(call("genCAWithKey", vec![Value::text("x"), Value::Int(1), Value::bytes(pem.clone())]).is_err());
+        // Fresh parameters every call, as Go's.
+        let again = text(call("genPrivateKey", vec![Value::text("dsa")]));
+        assert_ne!(pem, again);
     }
 
     #[test]
