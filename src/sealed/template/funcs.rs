@@ -1121,7 +1121,7 @@ mod tests {
     use super::*;
 
     /// Every function of the controller's map is implemented; the only refusals left are inside
-    /// functions (e.g. `genPrivateKey "dsa"`), which their own tests cover.
+    /// functions (e.g. P-224 keys in `genCAWithKey`), which their own tests cover.
     #[test]
     fn every_sprig_function_of_the_controller_is_implemented() {
         let missing: Vec<&str> = SPRIG_GENERIC.iter().copied().filter(|name| func(name).is_none()).collect();
