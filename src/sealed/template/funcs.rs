@@ -515,7 +515,11 @@ pub(crate) fn func(name: &str) -> Option<Func> {
             c.bytes(hex(d.as_ref()))
         }),
         "adler32sum" => f(&[Str], None, |c, a| c.bytes(adler32(&str_of(&a[0])).to_string().into_bytes())),
-        "fail" => f(&[Str], None, |_, a| Err(FnError::Go(String::from_utf8_lossy(&str_of(&a[0])).into_owned()))),
+        // Go's error is the message itself; a template can compute it from decrypted items, and
+        // the error ends up in the SealedSecret's status and Events, so sealops withholds it.
+        "fail" => f(&[Str], None, |_, _| {
+            Err(FnError::Go("fail was called (its message is withheld: it can contain decrypted values)".into()))
+        }),
         // ---- Sprig: defaults, flow, JSON
         "default" => f(&[Any], Some(Any), |_, a| {
             Ok(match a.get(1) {
