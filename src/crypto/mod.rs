@@ -5,6 +5,7 @@
 
 pub mod aead;
 pub mod age;
+pub mod der;
 pub mod keyring;
 pub mod random;
 pub mod rsa;

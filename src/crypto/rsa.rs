@@ -18,6 +18,7 @@ use x509_parser::public_key::PublicKey as ParsedPublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 use zeroize::Zeroizing;
 
+use super::der;
 use super::secret::SecretBytes;
 
 /// The key size the controller generates by default (`--key-size`).
@@ -217,7 +218,7 @@ impl PrivateKey {
     pub fn to_pkcs8_pem(&self) -> Result<SecretBytes, RsaError> {
         let der = self.raw.as_der().map_err(|_| RsaError::PrivateKey("cannot encode the key"))?;
         let der = Zeroizing::new(der.as_ref().to_vec());
-        Ok(SecretBytes::new(pem_encode("PRIVATE KEY", &der)))
+        Ok(SecretBytes::from_slice(&der::pem_encode("PRIVATE KEY", &der)))
     }
 
     /// The key as PKCS#1 PEM (`RSA PRIVATE KEY`), the form the controller writes to `tls.key`, in
@@ -225,7 +226,7 @@ impl PrivateKey {
     pub fn to_pkcs1_pem(&self) -> Result<SecretBytes, RsaError> {
         let der = self.raw.as_der().map_err(|_| RsaError::PrivateKey("cannot encode the key"))?;
         let pkcs1 = pkcs8_to_pkcs1(der.as_ref()).ok_or(RsaError::PrivateKey("unexpected PKCS#8 layout"))?;
-        Ok(SecretBytes::new(pem_encode("RSA PRIVATE KEY", pkcs1)))
+        Ok(SecretBytes::from_slice(&der::pem_encode("RSA PRIVATE KEY", pkcs1)))
     }
 
     /// A self-signed certificate for this key, made the way the controller's
@@ -343,7 +344,7 @@ impl Certificate {
 
     /// The certificate as PEM.
     pub fn to_pem(&self) -> String {
-        String::from_utf8(pem_encode("CERTIFICATE", &self.der)).expect("PEM is ASCII")
+        String::from_utf8(der::pem_encode("CERTIFICATE", &self.der).to_vec()).expect("PEM is ASCII")
     }
 }
 
@@ -382,11 +383,11 @@ fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Zeroizing<Vec<u8>> {
     ];
     let mut octets = Zeroizing::new(Vec::with_capacity(pkcs1.len() + 8));
     octets.push(0x04);
-    der_len(&mut octets, pkcs1.len());
+    der::push_len(&mut octets, pkcs1.len());
     octets.extend_from_slice(pkcs1);
     let mut out = Zeroizing::new(Vec::with_capacity(octets.len() + 32));
     out.push(0x30);
-    der_len(&mut out, VERSION_AND_ALGORITHM.len() + octets.len());
+    der::push_len(&mut out, VERSION_AND_ALGORITHM.len() + octets.len());
     out.extend_from_slice(VERSION_AND_ALGORITHM);
     out.extend_from_slice(&octets);
     out
@@ -420,30 +421,6 @@ fn pkcs8_to_pkcs1(pkcs8: &[u8]) -> Option<&[u8]> {
     let octets = body.strip_prefix(VERSION_AND_ALGORITHM)?;
     let (pkcs1, after) = tlv(octets, 0x04)?;
     (rest.is_empty() && after.is_empty()).then_some(pkcs1)
-}
-
-fn der_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len() - 1);
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-}
-
-/// PEM with 64-column base64 lines and `\n` endings (as Go's `pem.Encode`).
-fn pem_encode(tag: &str, der: &[u8]) -> Vec<u8> {
-    let b64 = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der));
-    let mut out = Vec::with_capacity(b64.len() + b64.len() / 64 + 2 * tag.len() + 40);
-    out.extend_from_slice(format!("-----BEGIN {tag}-----\n").as_bytes());
-    for line in b64.as_bytes().chunks(64) {
-        out.extend_from_slice(line);
-        out.push(b'\n');
-    }
-    out.extend_from_slice(format!("-----END {tag}-----\n").as_bytes());
-    out
 }
 
 #[cfg(test)]
@@ -523,14 +500,5 @@ mod tests {
         assert_eq!(x509.subject().to_string(), "CN=sealed-secret");
         // The PEM form reads back to the same certificate.
         assert_eq!(Certificate::from_pem(named.to_pem().as_bytes()).unwrap().der(), named.der());
-    }
-
-    #[test]
-    fn der_lengths() {
-        for (len, want) in [(5usize, vec![5u8]), (0x80, vec![0x81, 0x80]), (0x1234, vec![0x82, 0x12, 0x34])] {
-            let mut v = Vec::new();
-            der_len(&mut v, len);
-            assert_eq!(v, want, "{len}");
-        }
     }
 }

@@ -23,6 +23,7 @@ use base64::Engine as _;
 use super::super::super::funcs::{Ctx, FnResult, Func, Param, str_of};
 use super::super::super::json;
 use super::super::super::value::{Object, Value};
+use crate::crypto::der::{pem_encode, tlv as der_tlv};
 use crate::crypto::random;
 
 pub(super) fn func(name: &str) -> Option<Func> {
@@ -568,21 +569,6 @@ fn der_time(t: time::OffsetDateTime) -> Result<Vec<u8>, String> {
 
 // ---- DER and PEM
 
-fn der_tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = body.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(body);
-    out
-}
-
 fn der_seq(parts: &[&[u8]]) -> Vec<u8> {
     der_tlv(0x30, &parts.concat())
 }
@@ -683,19 +669,6 @@ fn parse_dsa(der: &[u8]) -> bool {
 /// Go's `pem.Decode`: the first block.
 fn pem_decode(text: &[u8]) -> Option<pem::Pem> {
     pem::parse(text).ok()
-}
-
-/// Go's `pem.EncodeToMemory`: 64-column base64 lines, '\n' line ends.
-fn pem_encode(tag: &str, der: &[u8]) -> zeroize::Zeroizing<Vec<u8>> {
-    let b64 = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der));
-    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(b64.len() + b64.len() / 64 + 2 * tag.len() + 40));
-    out.extend_from_slice(format!("-----BEGIN {tag}-----\n").as_bytes());
-    for line in b64.as_bytes().chunks(64) {
-        out.extend_from_slice(line);
-        out.push(b'\n');
-    }
-    out.extend_from_slice(format!("-----END {tag}-----\n").as_bytes());
-    out
 }
 
 #[cfg(test)]
