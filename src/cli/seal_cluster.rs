@@ -8,7 +8,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use k8s_openapi::api::core::v1::Service;
 use kube::Api;
-use sealops::k8s::connect;
+use sealops::k8s::{connect, proxy};
 
 use super::seal::ClusterArgs;
 
@@ -108,8 +108,8 @@ impl Controller {
 }
 
 /// kubeseal's `openCert` for `http://` and `https://` URLs: one GET, as Go's default client
-/// makes it (https verified against the system's roots), bounded in size and time; the body is
-/// the PEM. Unlike Go's client, the `HTTP(S)_PROXY` variables are not honoured.
+/// makes it (https verified against the system's roots, `HTTP(S)_PROXY` and `NO_PROXY`
+/// honoured), bounded in size and time; the body is the PEM.
 pub fn fetch_url(url: &str) -> Result<Vec<u8>> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("tokio runtime")?;
     runtime.block_on(async {
@@ -123,23 +123,19 @@ pub fn fetch_url(url: &str) -> Result<Vec<u8>> {
 const CERT_MAX_BYTES: usize = 1 << 20;
 const CERT_FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+type Request = http::Request<http_body_util::Empty<bytes::Bytes>>;
+type Response = http::Response<hyper::body::Incoming>;
+
 async fn get_bounded(url: &str) -> Result<Vec<u8>> {
     use http_body_util::BodyExt as _;
-    use kube::client::ConfigExt as _;
 
     let uri: http::Uri = url.parse().map_err(|e| anyhow!("cannot fetch {url:?}: not a URL: {e}"))?;
-    // A kube `Config` with only a URL has no CA of its own, so its TLS connector verifies with
-    // the platform's trust store (rustls-platform-verifier), as Go's default client does.
-    let connector = kube::Config::new(uri.clone())
-        .rustls_https_connector()
-        .map_err(|e| anyhow!("cannot fetch {url:?}: TLS setup: {e}"))?;
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build::<_, http_body_util::Empty<bytes::Bytes>>(connector);
-    let request = http::Request::get(uri)
+    let proxy = proxy::Environment::from_env().proxy_for(&uri).map_err(|e| anyhow!("cannot fetch {url:?}: {e}"))?;
+    let request = http::Request::get(uri.clone())
         .header(http::header::USER_AGENT, concat!("sealops/", env!("CARGO_PKG_VERSION")))
         .body(http_body_util::Empty::new())
         .with_context(|| format!("cannot fetch {url:?}: building the request"))?;
-    let response = client.request(request).await.map_err(|e| anyhow!("cannot fetch {url:?}: {}", chain(&e)))?;
+    let response = send(&uri, proxy, request).await.map_err(|e| anyhow!("cannot fetch {url:?}: {e}"))?;
     let status = response.status();
     if status != http::StatusCode::OK {
         // kubeseal: `cannot fetch %q: %s` with Go's status text ("404 Not Found").
@@ -157,6 +153,63 @@ async fn get_bounded(url: &str) -> Result<Vec<u8>> {
         }
     })?;
     Ok(body.to_bytes().to_vec())
+}
+
+/// Sends `request` to `target` directly or through `proxy` the way Go's transport does: https
+/// targets through a CONNECT tunnel (HTTP(S) proxies) or SOCKS5, with TLS to the target on top;
+/// http targets as absolute-form requests to an HTTP(S) proxy, or through SOCKS5.
+async fn send(target: &http::Uri, proxy: Option<proxy::Proxy>, mut request: Request) -> Result<Response> {
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::client::legacy::connect::proxy::{SocksV5, Tunnel};
+    use kube::client::ConfigExt as _;
+
+    // A kube `Config` with only a URL has no CA of its own, so its TLS connector verifies with
+    // the platform's trust store (rustls-platform-verifier), as Go's default client does; it
+    // speaks plain TCP to http URLs. The same holds for TLS to an https proxy.
+    let tls = kube::Config::new(target.clone());
+    let tls_error = |e: kube::Error| anyhow!("TLS setup: {e}");
+    let Some(proxy) = proxy else {
+        return request_with(tls.rustls_https_connector().map_err(tls_error)?, request).await;
+    };
+    let proxy_name = proxy.uri().authority().map(|a| a.to_string()).unwrap_or_default();
+    let through = |e: anyhow::Error| anyhow!("through proxy {proxy_name}: {e}");
+    match (proxy.protocol(), target.scheme_str()) {
+        (proxy::Protocol::Socks5, _) => {
+            let mut dialer = HttpConnector::new();
+            dialer.enforce_http(false);
+            let mut socks = SocksV5::new(proxy.uri().clone(), dialer);
+            if let Some((user, password)) = proxy.credentials() {
+                socks = socks.with_auth(user.to_owned(), password.to_owned());
+            }
+            let connector = tls.rustls_https_connector_with_connector(proxy::ExplicitPort(socks)).map_err(tls_error)?;
+            request_with(connector, request).await.map_err(through)
+        }
+        (_, Some("https")) => {
+            let to_proxy = kube::Config::new(proxy.uri().clone()).rustls_https_connector().map_err(tls_error)?;
+            let mut tunnel = Tunnel::new(proxy.uri().clone(), to_proxy);
+            if let Some(auth) = proxy.basic_auth() {
+                tunnel = tunnel.with_auth(auth);
+            }
+            let connector =
+                tls.rustls_https_connector_with_connector(proxy::ExplicitPort(tunnel)).map_err(tls_error)?;
+            request_with(connector, request).await.map_err(through)
+        }
+        _ => {
+            let to_proxy = kube::Config::new(proxy.uri().clone()).rustls_https_connector().map_err(tls_error)?;
+            if let Some(auth) = proxy.basic_auth() {
+                request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, auth);
+            }
+            request_with(proxy::Forward::new(proxy.uri().clone(), to_proxy), request).await.map_err(through)
+        }
+    }
+}
+
+async fn request_with<C>(connector: C, request: Request) -> Result<Response>
+where
+    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
+{
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    client.request(request).await.map_err(|e| anyhow!("{}", chain(&e)))
 }
 
 /// An error with its causes (hyper's own message is only "client error (Connect)").

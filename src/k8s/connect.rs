@@ -8,9 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kube::config::{
-    AuthInfo, Cluster, Context, KubeConfigOptions, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext,
-};
+use super::proxy;
+use kube::config::{AuthInfo, Cluster, Context, Kubeconfig};
 
 /// kubectl's connection flags (`clientcmd.RecommendedConfigOverrideFlags`). `None`, an empty
 /// string and `false` mean "not given", as for pflag's zero values, which clientcmd's merge
@@ -73,6 +72,8 @@ pub enum Error {
     NoConfig(String),
     #[error("kubeconfig: {0}")]
     Config(String),
+    #[error("proxy: {0}")]
+    Proxy(#[from] proxy::Error),
 }
 
 impl Error {
@@ -89,12 +90,10 @@ impl Error {
             | Self::Config(_) => "kubeconfig_invalid",
             Self::Timeout(_) => "flag_invalid",
             Self::NoConfig(_) => "no_configuration",
+            Self::Proxy(e) => e.kind(),
         }
     }
 }
-
-/// The names the resolved entries get in the one-context kubeconfig handed to kube.
-const SELECTED: &str = "sealops-selected";
 
 /// The client configuration for `o`: the kubeconfig with the overrides laid over it, or the
 /// service account when no kubeconfig file exists and no `--server` is given (kubectl's
@@ -102,11 +101,14 @@ const SELECTED: &str = "sealops-selected";
 pub async fn config(o: &Overrides) -> Result<kube::Config, Error> {
     let mut config = match load(o)? {
         Some(kubeconfig) => {
-            let selected = select(kubeconfig, o)?;
-            let options = KubeConfigOptions { context: Some(SELECTED.into()), ..KubeConfigOptions::default() };
-            kube::Config::from_custom_kubeconfig(selected, &options).await.map_err(|e| Error::Config(first_line(&e)))?
+            let (context, cluster, user) = select(kubeconfig, o)?;
+            from_entries(context, cluster, user)?
         }
-        None => in_cluster(o)?,
+        None => {
+            let mut config = in_cluster(o)?;
+            config.proxy_url = proxy_url(None, &config.cluster_url)?;
+            config
+        }
     };
     // client-go reads the user's credentials only when the transport is TLS
     // (`DirectClientConfig.ClientConfig`: "only try to read the auth information if we are
@@ -133,6 +135,70 @@ pub async fn config(o: &Overrides) -> Result<kube::Config, Error> {
         config.disable_compression = true;
     }
     Ok(config)
+}
+
+/// kube's `Config` for the selected entries, as kube's kubeconfig loader builds it, except for
+/// the proxy (see [`proxy_url`]): kube's loader reads `HTTPS_PROXY` and `NO_PROXY` itself and
+/// fails on a `NO_PROXY` Go accepts (an empty entry, as in a trailing comma).
+fn from_entries(context: Context, cluster: Cluster, mut user: AuthInfo) -> Result<kube::Config, Error> {
+    let server = cluster.server.as_deref().unwrap_or_default();
+    let url: http::Uri = server.parse().map_err(|e| Error::Config(format!("cluster server {server:?}: {e}")))?;
+    let mut config = kube::Config::new(url);
+    if let Some(namespace) = context.namespace.filter(|n| !n.is_empty()) {
+        config.default_namespace = namespace;
+    }
+    config.root_cert = certificate_authority(&cluster)?;
+    config.accept_invalid_certs = cluster.insecure_skip_tls_verify.unwrap_or(false);
+    config.disable_compression = cluster.disable_compression.unwrap_or(false);
+    config.tls_server_name.clone_from(&cluster.tls_server_name);
+    let explicit_proxy = cluster.proxy_url.as_deref().filter(|url| !url.is_empty());
+    config.proxy_url = proxy_url(explicit_proxy, &config.cluster_url)?;
+    if let Some(exec) = user.exec.as_mut().filter(|exec| exec.provide_cluster_info) {
+        // The exec plugin's `KUBERNETES_EXEC_INFO` carries the cluster (client-go's
+        // `provideClusterInfo`).
+        exec.cluster = Some((&cluster).try_into().map_err(|e| Error::Config(first_line(&e)))?);
+    }
+    config.auth_info = user;
+    Ok(config)
+}
+
+/// The cluster's CA certificates: `certificate-authority-data` (base64 of PEM), else the
+/// `certificate-authority` file (already absolute: `Kubeconfig::read_from` resolves it).
+fn certificate_authority(cluster: &Cluster) -> Result<Option<Vec<Vec<u8>>>, Error> {
+    use base64::Engine as _;
+    let pem = match (&cluster.certificate_authority_data, &cluster.certificate_authority) {
+        (Some(data), _) => base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|e| Error::Config(format!("cluster certificate-authority-data: not base64: {e}")))?,
+        (None, Some(file)) => {
+            std::fs::read(file).map_err(|e| Error::Config(format!("cluster certificate-authority {file}: {e}")))?
+        }
+        (None, None) => return Ok(None),
+    };
+    pem_certificates(&pem).map(Some).map_err(|e| Error::Config(format!("cluster certificate-authority: {e}")))
+}
+
+/// The DER of each `CERTIFICATE` block of a PEM bundle.
+fn pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let certs: Vec<Vec<u8>> = pem::parse_many(pem)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|p| p.tag() == "CERTIFICATE")
+        .map(pem::Pem::into_contents)
+        .collect();
+    Ok(certs)
+}
+
+/// The proxy to the API server as client-go chooses it: the cluster's `proxy-url` for every
+/// request when the kubeconfig sets one, else Go's environment rules for the server's URL
+/// (`k8s::proxy`). kube's own choice is replaced: it takes `HTTPS_PROXY` for http servers too,
+/// proxies loopback addresses, and checks `NO_PROXY` against the proxy instead of the server.
+fn proxy_url(explicit: Option<&str>, server: &http::Uri) -> Result<Option<http::Uri>, Error> {
+    let proxy = match explicit {
+        Some(url) => Some(proxy::Proxy::parse("cluster proxy-url", url)?),
+        None => proxy::Environment::from_env().proxy_for(server)?,
+    };
+    Ok(proxy.map(|p| p.uri_with_credentials()))
 }
 
 /// The kubeconfig files as kubectl's loading rules find them; `None` when there is none.
@@ -167,8 +233,8 @@ fn load(o: &Overrides) -> Result<Option<Kubeconfig>, Error> {
 }
 
 /// clientcmd's `getContext`, `getCluster` and `getAuthInfo` with the overrides merged in, and
-/// its `ConfirmUsable` checks; the result is a kubeconfig with just the selected entries.
-fn select(kubeconfig: Kubeconfig, o: &Overrides) -> Result<Kubeconfig, Error> {
+/// its `ConfirmUsable` checks: the selected entries.
+fn select(kubeconfig: Kubeconfig, o: &Overrides) -> Result<(Context, Cluster, AuthInfo), Error> {
     let context_name = given(&o.context).or(kubeconfig.current_context.as_deref().filter(|c| !c.is_empty()));
     let mut context = match context_name {
         Some(name) => kubeconfig
@@ -214,15 +280,7 @@ fn select(kubeconfig: Kubeconfig, o: &Overrides) -> Result<Kubeconfig, Error> {
     overlay_user(&mut user, o);
     check_user(&user, &user_name)?;
 
-    context.cluster = SELECTED.into();
-    context.user = Some(SELECTED.into());
-    Ok(Kubeconfig {
-        clusters: vec![NamedCluster { name: SELECTED.into(), cluster: Some(cluster), ..Default::default() }],
-        auth_infos: vec![NamedAuthInfo { name: SELECTED.into(), auth_info: Some(user), ..Default::default() }],
-        contexts: vec![NamedContext { name: SELECTED.into(), context: Some(context), ..Default::default() }],
-        current_context: Some(SELECTED.into()),
-        ..Kubeconfig::default()
-    })
+    Ok((context, cluster, user))
 }
 
 /// clientcmd's cluster merge: a non-empty flag replaces the kubeconfig's value; a CA or
@@ -307,12 +365,7 @@ fn in_cluster(o: &Overrides) -> Result<kube::Config, Error> {
     if let Some(ca) = given(&o.certificate_authority) {
         config.root_cert_file = Some(PathBuf::from(ca));
         let pem = std::fs::read(ca).map_err(|e| Error::Config(format!("--certificate-authority {ca}: {e}")))?;
-        let certs: Vec<Vec<u8>> = pem::parse_many(&pem)
-            .map_err(|e| Error::Config(format!("--certificate-authority {ca}: {e}")))?
-            .into_iter()
-            .filter(|p| p.tag() == "CERTIFICATE")
-            .map(pem::Pem::into_contents)
-            .collect();
+        let certs = pem_certificates(&pem).map_err(|e| Error::Config(format!("--certificate-authority {ca}: {e}")))?;
         config.root_cert = Some(certs);
     }
     if o.insecure_skip_tls_verify {
@@ -415,12 +468,7 @@ users:
         let path = dir.path().join("config");
         std::fs::write(&path, KUBECONFIG).unwrap();
         let o = Overrides { kubeconfig: Some(path), ..o };
-        let mut selected = select(load(&o)?.expect("a kubeconfig"), &o)?;
-        assert_eq!(selected.current_context.as_deref(), Some(SELECTED));
-        let context = selected.contexts.pop().unwrap().context.unwrap();
-        let cluster = selected.clusters.pop().unwrap().cluster.unwrap();
-        let user = selected.auth_infos.pop().unwrap().auth_info.unwrap();
-        Ok((context, cluster, user))
+        select(load(&o)?.expect("a kubeconfig"), &o)
     }
 
     fn s(v: &str) -> Option<String> {
@@ -523,8 +571,8 @@ users:
     fn a_server_alone_is_enough_without_a_context() {
         let kubeconfig = Kubeconfig::default();
         let o = Overrides { server: s("https://10.0.0.1"), token: s("t"), ..Default::default() };
-        let selected = select(kubeconfig.clone(), &o).unwrap();
-        assert_eq!(selected.clusters[0].cluster.as_ref().unwrap().server.as_deref(), Some("https://10.0.0.1"));
+        let (_, cluster, _) = select(kubeconfig.clone(), &o).unwrap();
+        assert_eq!(cluster.server.as_deref(), Some("https://10.0.0.1"));
         let missing = select(kubeconfig, &Overrides::default()).unwrap_err();
         assert_eq!(missing.kind(), "kubeconfig_invalid");
         assert!(missing.to_string().contains("--server"));
@@ -571,6 +619,46 @@ users:
         assert!(built.auth_info.token.is_none());
         assert_eq!(built.auth_info.impersonate.as_deref(), Some("jane"));
         assert_eq!(built.default_namespace, "team-a");
+    }
+
+    #[test]
+    fn ca_data_files_and_proxy_url_reach_the_kube_config() {
+        use base64::Engine as _;
+        let pem = pem::encode_many(&[
+            pem::Pem::new("CERTIFICATE", vec![1, 2, 3]),
+            pem::Pem::new("PRIVATE KEY", vec![9]),
+            pem::Pem::new("CERTIFICATE", vec![4, 5]),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ca.pem");
+        std::fs::write(&file, &pem).unwrap();
+        let base = Cluster { server: Some("https://api.example:6443".into()), ..Cluster::default() };
+        let context = Context { namespace: Some("team-b".into()), ..Context::default() };
+        let with_data = Cluster {
+            certificate_authority_data: Some(base64::engine::general_purpose::STANDARD.encode(&pem)),
+            tls_server_name: Some("kubernetes".into()),
+            proxy_url: Some("socks5://user:pw@jump.example".into()),
+            ..base.clone()
+        };
+        let built = from_entries(context.clone(), with_data, AuthInfo::default()).unwrap();
+        assert_eq!(built.root_cert, Some(vec![vec![1, 2, 3], vec![4, 5]]));
+        assert_eq!(built.tls_server_name.as_deref(), Some("kubernetes"));
+        assert_eq!(built.default_namespace, "team-b");
+        // The kubeconfig's proxy wins over any environment, credentials kept for kube.
+        assert_eq!(built.proxy_url.unwrap().to_string(), "socks5://user:pw@jump.example:1080/");
+        let with_file = Cluster { certificate_authority: Some(file.display().to_string()), ..base.clone() };
+        let built = from_entries(Context::default(), with_file, AuthInfo::default()).unwrap();
+        assert_eq!(built.root_cert, Some(vec![vec![1, 2, 3], vec![4, 5]]));
+        assert_eq!(built.default_namespace, "default");
+        let bad = Cluster { certificate_authority_data: Some("not base64!".into()), ..base.clone() };
+        let e = from_entries(Context::default(), bad, AuthInfo::default()).unwrap_err();
+        assert!(e.to_string().contains("certificate-authority-data"), "{e}");
+        let bad_proxy = Cluster { proxy_url: Some("gopher://p".into()), ..base };
+        let e = from_entries(Context::default(), bad_proxy, AuthInfo::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "proxy: cluster proxy-url: unsupported proxy scheme \"gopher\" (http, https or socks5)"
+        );
     }
 
     #[test]
