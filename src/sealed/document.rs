@@ -388,8 +388,10 @@ impl SealedSecret {
         if !template.data.is_empty() {
             // Every template sees the same items: the decrypted ones, not earlier renderings.
             let items: super::template::TemplateData = data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let renderer = super::template::Renderer::new(super::template::Limits::default());
             for (key, text) in &template.data {
-                let rendered = super::template::render_named(key, text, &items, super::template::Limits::default())
+                let rendered = renderer
+                    .render(key, text, &items)
                     .map_err(|source| DocumentError::Template { object: self.object_name(), source })?;
                 data.insert(key.clone(), rendered);
             }

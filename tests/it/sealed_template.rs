@@ -4,7 +4,7 @@
 //! refuses what Go renders (an unimplemented function, Go's error text rendered as output).
 
 use sealops::crypto::SecretBytes;
-use sealops::sealed::template::{ErrorKind, Limits, TemplateData, TemplateError, render, render_named};
+use sealops::sealed::template::{ErrorKind, Limits, Renderer, TemplateData, TemplateError, render, render_named};
 use serde_json::Value;
 
 use crate::support::read;
@@ -114,7 +114,8 @@ fn errors_never_contain_plaintext() {
 #[test]
 fn limits_stop_untrusted_templates() {
     let data = TemplateData::new();
-    let small = Limits { max_template_bytes: 64, max_output_bytes: 1000, max_steps: 10_000, max_depth: 8 };
+    let small =
+        Limits { max_template_bytes: 64, max_output_bytes: 1000, max_steps: 10_000, max_depth: 8, max_costly_calls: 8 };
     let limit = |template: &str| match render_named("t", template, &data, small) {
         Err(e) => matches!(e.kind, ErrorKind::Limit(_)),
         Ok(_) => false,
@@ -128,6 +129,32 @@ fn limits_stop_untrusted_templates() {
     let steps = Limits { max_template_bytes: 4096, ..small };
     assert!(matches!(render_named("t", loops, &data, steps), Err(e) if matches!(e.kind, ErrorKind::Limit(_))), "steps");
     assert!(render_named("t", "{{ repeat 1000 \"x\" }}", &data, small).is_ok(), "exactly at the cap is fine");
+}
+
+#[test]
+fn costly_calls_are_counted_over_all_the_templates_of_an_object() {
+    let data = TemplateData::new();
+    // ed25519 keys are cheap to make, but count as key generation all the same.
+    let key = "{{ genPrivateKey \"ed25519\" }}";
+    let two = Limits { max_costly_calls: 2, ..Limits::default() };
+    let renderer = Renderer::new(two);
+    assert!(renderer.render("a", key, &data).is_ok());
+    assert!(renderer.render("b", key, &data).is_ok());
+    let third = must_fail(renderer.render("c", key, &data), "third key of the object");
+    assert!(matches!(third.kind, ErrorKind::Limit(_)), "{third}");
+    assert_eq!(third.key, "c");
+    // A fresh object has its own allowance; a loop inside one template counts every call.
+    assert!(Renderer::new(two).render("a", key, &data).is_ok());
+    let looped = "{{ range until 9 }}{{ genPrivateKey \"ed25519\" }}{{ end }}";
+    let e = must_fail(render_named("t", looped, &data, Limits::default()), "nine keys");
+    assert!(e.to_string().contains("too many key generations and password hashes in one object"), "{e}");
+    assert!(
+        render_named("t", "{{ range until 8 }}{{ genPrivateKey \"ed25519\" }}{{ end }}", &data, Limits::default())
+            .is_ok()
+    );
+    // The signing-only variants and cheap functions are not counted.
+    let cheap = "{{ range until 20 }}{{ sha256sum \"x\" }}{{ end }}";
+    assert!(render_named("t", cheap, &data, Limits { max_costly_calls: 0, ..Limits::default() }).is_ok());
 }
 
 #[test]

@@ -31,9 +31,16 @@ struct State<'t> {
     depth: usize,
     limits: Limits,
     ctx: Ctx,
+    /// Costly calls left for the whole object ([`Limits::max_costly_calls`]).
+    costly_left: &'t std::cell::Cell<u32>,
 }
 
-pub(crate) fn execute(tree: &Tree, data: &TemplateData, limits: Limits) -> EResult<SecretBytes> {
+pub(crate) fn execute(
+    tree: &Tree,
+    data: &TemplateData,
+    limits: Limits,
+    costly_left: &std::cell::Cell<u32>,
+) -> EResult<SecretBytes> {
     let map: BTreeMap<String, Str> =
         data.items.iter().map(|(k, v)| (k.clone(), new_str(v.expose().to_vec()))).collect();
     let dot = Value::StrMap(Rc::new(map));
@@ -49,6 +56,7 @@ pub(crate) fn execute(tree: &Tree, data: &TemplateData, limits: Limits) -> EResu
             max_nesting: limits.max_depth,
             work: std::cell::Cell::new(limits.max_steps),
         },
+        costly_left,
     };
     s.walk_list(&dot, &tree.root)?;
     Ok(SecretBytes::new(std::mem::take(&mut *s.out)))
@@ -372,6 +380,14 @@ impl State<'_> {
         }
         if let Some(f) = fin {
             argv.push(convert(f, param_at(args.len()), pos)?);
+        }
+        if funcs::is_costly(name) {
+            let left = self
+                .costly_left
+                .get()
+                .checked_sub(1)
+                .ok_or((pos, ErrorKind::Limit("too many key generations and password hashes in one object")))?;
+            self.costly_left.set(left);
         }
         (func.call)(&self.ctx, argv).map_err(|e| match e {
             FnError::Go(msg) => exec_err(pos, format!("error calling {name}: {msg}")),

@@ -46,6 +46,17 @@ impl From<&str> for FnError {
 
 pub(crate) type FnResult = Result<Value, FnError>;
 
+/// The functions whose one call costs milliseconds to seconds of CPU (key generation, bcrypt,
+/// scrypt) or tens of MiB (scrypt), far beyond what the step budget accounts for: a loop of
+/// `genPrivateKey "dsa"` would otherwise hold the controller for hours. Counted against
+/// [`super::Limits::max_costly_calls`]. The `*WithKey` variants only sign, which is cheap.
+pub(crate) fn is_costly(name: &str) -> bool {
+    matches!(
+        name,
+        "genPrivateKey" | "genCA" | "genSelfSignedCert" | "genSignedCert" | "bcrypt" | "htpasswd" | "derivePassword"
+    )
+}
+
 pub(crate) struct Ctx {
     pub max_bytes: usize,
     /// Deepest nesting of lists and dicts built by `list`, `dict`, `set` and `fromJson`.

@@ -79,11 +79,21 @@ pub struct Limits {
     /// Deepest nesting of control structures, parentheses, `template` calls, and of lists and
     /// dicts built by the template (`list`, `dict`, `set`, `fromJson`).
     pub max_depth: usize,
+    /// Calls of the costly functions (key and certificate generation, `bcrypt`, `htpasswd`,
+    /// `derivePassword`) in all the templates of one object together ([`Renderer`]). Go has no
+    /// such bound.
+    pub max_costly_calls: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_template_bytes: 256 * 1024, max_output_bytes: 1024 * 1024, max_steps: 1_000_000, max_depth: 64 }
+        Self {
+            max_template_bytes: 256 * 1024,
+            max_output_bytes: 1024 * 1024,
+            max_steps: 1_000_000,
+            max_depth: 64,
+            max_costly_calls: 8,
+        }
     }
 }
 
@@ -141,13 +151,32 @@ pub fn render_named(
     data: &TemplateData,
     limits: Limits,
 ) -> Result<SecretBytes, TemplateError> {
-    let at = |offset: usize, kind: ErrorKind| {
-        let (line, col) = parse::line_col(template, offset);
-        TemplateError { key: key.to_owned(), line, col, kind }
-    };
-    if template.len() > limits.max_template_bytes {
-        return Err(at(0, ErrorKind::Limit("template too large")));
+    Renderer::new(limits).render(key, template, data)
+}
+
+/// Renders the templates of one object: each within `limits`, and all of them together within
+/// one allowance of costly calls ([`Limits::max_costly_calls`]), so that splitting the work
+/// over many keys does not multiply it.
+pub struct Renderer {
+    limits: Limits,
+    costly_left: std::cell::Cell<u32>,
+}
+
+impl Renderer {
+    pub fn new(limits: Limits) -> Self {
+        Self { limits, costly_left: std::cell::Cell::new(limits.max_costly_calls) }
     }
-    let tree = parse::parse(template, limits.max_depth).map_err(|(offset, kind)| at(offset, kind))?;
-    exec::execute(&tree, data, limits).map_err(|(offset, kind)| at(offset, kind))
+
+    /// Renders `template` named `key` (see [`render_named`]).
+    pub fn render(&self, key: &str, template: &str, data: &TemplateData) -> Result<SecretBytes, TemplateError> {
+        let at = |offset: usize, kind: ErrorKind| {
+            let (line, col) = parse::line_col(template, offset);
+            TemplateError { key: key.to_owned(), line, col, kind }
+        };
+        if template.len() > self.limits.max_template_bytes {
+            return Err(at(0, ErrorKind::Limit("template too large")));
+        }
+        let tree = parse::parse(template, self.limits.max_depth).map_err(|(offset, kind)| at(offset, kind))?;
+        exec::execute(&tree, data, self.limits, &self.costly_left).map_err(|(offset, kind)| at(offset, kind))
+    }
 }
