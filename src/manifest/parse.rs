@@ -248,6 +248,21 @@ mod tests {
     }
 
     #[test]
+    fn unquoted_dates_are_written_as_kustomize_writes_them() {
+        // Expected values: `kubectl kustomize` on the same resource.
+        let got =
+            objects("kind: A\nmetadata:\n  annotations: {a: 2024-01-01}\nv: [2024-01-01, '2024-01-01']\n").unwrap();
+        assert_eq!(got[0]["metadata"]["annotations"]["a"], "2024-01-01");
+        assert_eq!(got[0]["v"][0], "2024-01-01T00:00:00Z");
+        assert_eq!(got[0]["v"][1], "2024-01-01");
+        let err = objects("kind: A\ndata:\n  2024-01-01: x\n").unwrap_err();
+        assert_eq!(err.kind(), "unsupported-date");
+        assert!(err.to_string().starts_with("f.yaml: line 3: "), "{err}");
+        // Broken YAML is reported by the YAML parser, dates or not.
+        assert_eq!(objects("kind: A\nd: 2024-01-01\nx: [\n").unwrap_err().kind(), "invalid-yaml");
+    }
+
+    #[test]
     fn oversized_file_is_refused_before_parsing() {
         let big = vec![b'a'; MAX_FILE_BYTES + 1];
         let err = parse_objects("big.yaml", &big).unwrap_err();

@@ -108,7 +108,8 @@ fn resolvable(tag: Option<&Tag>) -> bool {
     match tag {
         None => true,
         Some(t) => {
-            (t.handle() == "!" && t.suffix().is_empty())
+            // granit-parser gives the non-specific `!` as an empty handle and the suffix `!`.
+            (t.handle().is_empty() && t.suffix() == "!")
                 || (t.handle() == "tag:yaml.org,2002:" && t.suffix() == "timestamp")
                 || (t.handle().is_empty() && t.suffix() == "tag:yaml.org,2002:timestamp")
         }
@@ -167,10 +168,8 @@ impl Walker {
         let mut options = granit_parser::Options::default();
         options.emit_comments = false;
         for event in Parser::new_from_str_with_options(text, options) {
-            let (event, span) = event.map_err(|e| Refused {
-                line: None,
-                message: format!("line {}: {}", e.marker().line(), e.info()),
-            })?;
+            let (event, span) = event
+                .map_err(|e| Refused { line: None, message: format!("line {}: {}", e.marker().line(), e.info()) })?;
             // Only node contents move the start of the gap a tag is looked for in: the spans of
             // end events are not needed and may sit anywhere around the next token.
             let content = matches!(event, Event::Scalar(..) | Event::Alias(_) | Event::DocumentStart(..));

@@ -194,7 +194,8 @@ fn id_string(id: &ResId) -> String {
 /// Unquoted dates become RFC 3339 strings, as in resource files (`manifest::timestamp`).
 fn parse_smp(text: &str) -> Result<Vec<Map<String, Value>>, String> {
     let yaml = |text: &str| {
-        serde_saphyr::from_multiple::<Value>(text).map_err(|e| e.to_string().lines().next().unwrap_or_default().to_owned())
+        serde_saphyr::from_multiple::<Value>(text)
+            .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_owned())
     };
     let docs = match crate::manifest::timestamp::rewrite(text) {
         Ok(rewritten) => yaml(&rewritten)?,
