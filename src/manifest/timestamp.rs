@@ -142,7 +142,8 @@ enum Frame {
 /// A converted scalar with an anchor: what an alias to it must become.
 struct Anchored {
     original: String,
-    converted: String,
+    /// `Err` when Go cannot write it as JSON (see [`convert`]).
+    converted: Result<String, &'static str>,
     /// The anchored scalar itself was rewritten (it is not an annotation value).
     rewritten: bool,
 }
@@ -247,14 +248,11 @@ impl Walker {
                 let Some(converted) = convert(&value) else {
                     return Ok(());
                 };
-                let converted = converted.map_err(|why| Refused {
-                    line: Some(line),
-                    message: format!("an unquoted date cannot be written as kustomize writes it: {why} (kustomize fails too); quote it"),
-                })?;
                 let Role::Value(in_annotations) = role else {
                     return Err(key_refused(line));
                 };
                 if !in_annotations {
+                    let replacement = quoted(converted.as_deref().map_err(|why| unwritable(line, why))?);
                     let range = span.byte_range().ok_or_else(|| no_offsets(line))?;
                     if tag.is_some() {
                         let tag_range = find_tag(text, self.last_end..range.start).ok_or_else(|| Refused {
@@ -263,7 +261,7 @@ impl Walker {
                         })?;
                         self.edits.push(Edit { text: " ".repeat(tag_range.len()), range: tag_range });
                     }
-                    self.edits.push(Edit { range, text: quoted(&converted) });
+                    self.edits.push(Edit { range, text: replacement });
                 }
                 if anchor != 0 {
                     self.anchors.insert(
@@ -280,14 +278,27 @@ impl Walker {
                     };
                     if anchored.rewritten == in_annotations {
                         let range = span.byte_range().ok_or_else(|| no_offsets(line))?;
-                        let text = if in_annotations { &anchored.original } else { &anchored.converted };
-                        self.edits.push(Edit { range, text: quoted(text) });
+                        let text = if in_annotations {
+                            quoted(&anchored.original)
+                        } else {
+                            quoted(anchored.converted.as_deref().map_err(|why| unwritable(line, why))?)
+                        };
+                        self.edits.push(Edit { range, text });
                     }
                 }
             }
             _ => {}
         }
         Ok(())
+    }
+}
+
+fn unwritable(line: usize, why: &str) -> Refused {
+    Refused {
+        line: Some(line),
+        message: format!(
+            "an unquoted date cannot be written as kustomize writes it: {why} (kustomize fails too); quote it"
+        ),
     }
 }
 
@@ -432,6 +443,11 @@ mod tests {
         assert!(rewrite("metadata:\n  annotations: {2024-01-01: a}\n").is_err());
         let err = rewrite("a: 2024-01-01T01:02:03+24:00\n").unwrap_err();
         assert!(err.message.contains("24 hours"), "{}", err.message);
+        // In the root annotations the text is kept, so kustomize writes it (kubectl: unchanged),
+        // but not through an alias elsewhere.
+        let annotated = "metadata:\n  annotations: {a: &t 2024-01-01T01:02:03+24:00}\n";
+        assert_eq!(out(annotated), annotated);
+        assert!(rewrite(&format!("{annotated}data: {{d: *t}}\n")).is_err());
         // Quoted keys are fine.
         assert_eq!(out("\"2024-01-02\": k\n"), "\"2024-01-02\": k\n");
     }
