@@ -9,6 +9,7 @@ pub mod emit;
 pub mod order;
 pub mod parse;
 mod resource;
+pub mod timestamp;
 
 pub use emit::{to_yaml, to_yaml_stream};
 pub use parse::{MAX_FILE_BYTES, ParseError, parse_documents, parse_kustomization, parse_objects, parse_single};

@@ -2,7 +2,8 @@
 //! with file and line and without anything quoted from the input (it can hold plaintext).
 //!
 //! Scalars resolve as kustomize's YAML library does (checked against `kubectl kustomize`,
-//! v5.5): only `true`/`false` are booleans (`yes`, `on` stay strings), `0755` is octal.
+//! v5.5): only `true`/`false` are booleans (`yes`, `on` stay strings), `0755` is octal, and an
+//! unquoted date becomes the RFC 3339 string kustomize prints ([`super::timestamp`]).
 
 use serde_json::{Map, Value};
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
@@ -32,6 +33,8 @@ pub enum ParseError {
     Yaml { file: String, line: u64, message: String },
     #[error("{file}: {message}")]
     YamlNoLine { file: String, message: String },
+    #[error("{file}: line {line}: {message}")]
+    Date { file: String, line: usize, message: String },
     #[error("{file}: document {index}: {message}")]
     NotObject { file: String, index: usize, message: String },
 }
@@ -41,6 +44,7 @@ impl ParseError {
         match self {
             ParseError::TooLarge { .. } => "file-too-large",
             ParseError::NotUtf8 { .. } | ParseError::Yaml { .. } | ParseError::YamlNoLine { .. } => "invalid-yaml",
+            ParseError::Date { .. } => "unsupported-date",
             ParseError::NotObject { .. } => "invalid-object",
         }
     }
@@ -77,15 +81,28 @@ fn check_size(file: &str, bytes: &[u8]) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// The YAML (or JSON) documents of `bytes` as values, empty documents skipped. `file` names
-/// the source in errors.
+/// The YAML (or JSON) documents of a resource file as values, empty documents skipped, unquoted
+/// dates rewritten as kustomize writes them. `file` names the source in errors.
 pub fn parse_documents(file: &str, bytes: &[u8]) -> Result<Vec<Value>, ParseError> {
     check_size(file, bytes)?;
     let text = std::str::from_utf8(bytes).map_err(|_| ParseError::NotUtf8 { file: file.to_owned() })?;
     // A byte-order mark is legal at the start of a YAML stream; serde-saphyr handles it, but
     // strip it for JSON-looking input too.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    serde_saphyr::from_multiple_with_options::<Value>(text, options()).map_err(|e| yaml_error(file, &e))
+    let text = super::timestamp::rewrite(text).map_err(|refused| date_error(file, text, refused))?;
+    serde_saphyr::from_multiple_with_options::<Value>(&text, options()).map_err(|e| yaml_error(file, &e))
+}
+
+/// A file the YAML parser refuses is reported with the parser's message, whatever the date pass
+/// found; only a valid file is refused for its dates.
+fn date_error(file: &str, text: &str, refused: super::timestamp::Refused) -> ParseError {
+    if let Err(e) = serde_saphyr::from_multiple_with_options::<Value>(text, options()) {
+        return yaml_error(file, &e);
+    }
+    match refused.line {
+        Some(line) => ParseError::Date { file: file.to_owned(), line, message: refused.message },
+        None => ParseError::YamlNoLine { file: file.to_owned(), message: refused.message },
+    }
 }
 
 /// One YAML document (a patch): `None` if the text holds no document.
@@ -228,6 +245,21 @@ mod tests {
         assert_eq!(v[5].as_f64(), Some(1000.0));
         assert_eq!(v[6], "on");
         assert_eq!(v[7], "0755");
+    }
+
+    #[test]
+    fn unquoted_dates_are_written_as_kustomize_writes_them() {
+        // Expected values: `kubectl kustomize` on the same resource.
+        let got =
+            objects("kind: A\nmetadata:\n  annotations: {a: 2024-01-01}\nv: [2024-01-01, '2024-01-01']\n").unwrap();
+        assert_eq!(got[0]["metadata"]["annotations"]["a"], "2024-01-01");
+        assert_eq!(got[0]["v"][0], "2024-01-01T00:00:00Z");
+        assert_eq!(got[0]["v"][1], "2024-01-01");
+        let err = objects("kind: A\ndata:\n  2024-01-01: x\n").unwrap_err();
+        assert_eq!(err.kind(), "unsupported-date");
+        assert!(err.to_string().starts_with("f.yaml: line 3: "), "{err}");
+        // Broken YAML is reported by the YAML parser, dates or not.
+        assert_eq!(objects("kind: A\nd: 2024-01-01\nx: [\n").unwrap_err().kind(), "invalid-yaml");
     }
 
     #[test]
