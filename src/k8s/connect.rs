@@ -74,6 +74,10 @@ pub enum Error {
     Config(String),
     #[error("proxy: {0}")]
     Proxy(#[from] proxy::Error),
+    #[error(
+        "proxy: the API server's SOCKS5 proxy has a user and password, which sealops cannot send (its Kubernetes client speaks SOCKS5 without authentication); use an HTTP proxy or one without credentials"
+    )]
+    SocksCredentials,
 }
 
 impl Error {
@@ -91,6 +95,7 @@ impl Error {
             Self::Timeout(_) => "flag_invalid",
             Self::NoConfig(_) => "no_configuration",
             Self::Proxy(e) => e.kind(),
+            Self::SocksCredentials => "proxy_unsupported",
         }
     }
 }
@@ -198,6 +203,14 @@ fn proxy_url(explicit: Option<&str>, server: &http::Uri) -> Result<Option<http::
         Some(url) => Some(proxy::Proxy::parse("cluster proxy-url", url)?),
         None => proxy::Environment::from_env().proxy_for(server)?,
     };
+    if let Some(p) = &proxy
+        && p.protocol() == proxy::Protocol::Socks5
+        && p.credentials().is_some()
+    {
+        // kube's client dials SOCKS5 without authentication; refuse rather than fail later with
+        // a bare connection error.
+        return Err(Error::SocksCredentials);
+    }
     Ok(proxy.map(|p| p.uri_with_credentials()))
 }
 
@@ -637,7 +650,7 @@ users:
         let with_data = Cluster {
             certificate_authority_data: Some(base64::engine::general_purpose::STANDARD.encode(&pem)),
             tls_server_name: Some("kubernetes".into()),
-            proxy_url: Some("socks5://user:pw@jump.example".into()),
+            proxy_url: Some("socks5://jump.example".into()),
             ..base.clone()
         };
         let built = from_entries(context.clone(), with_data, AuthInfo::default()).unwrap();
@@ -645,7 +658,13 @@ users:
         assert_eq!(built.tls_server_name.as_deref(), Some("kubernetes"));
         assert_eq!(built.default_namespace, "team-b");
         // The kubeconfig's proxy wins over any environment, credentials kept for kube.
-        assert_eq!(built.proxy_url.unwrap().to_string(), "socks5://user:pw@jump.example:1080/");
+        assert_eq!(built.proxy_url.unwrap().to_string(), "socks5://jump.example:1080/");
+        let http_with_user = Cluster { proxy_url: Some("http://user:p%40w@jump.example".into()), ..base.clone() };
+        let built = from_entries(Context::default(), http_with_user, AuthInfo::default()).unwrap();
+        assert_eq!(built.proxy_url.unwrap().to_string(), "http://user:p%40w@jump.example:80/");
+        let socks_with_user = Cluster { proxy_url: Some("socks5://user:pw@jump.example".into()), ..base.clone() };
+        let e = from_entries(Context::default(), socks_with_user, AuthInfo::default()).unwrap_err();
+        assert_eq!(e.kind(), "proxy_unsupported");
         let with_file = Cluster { certificate_authority: Some(file.display().to_string()), ..base.clone() };
         let built = from_entries(Context::default(), with_file, AuthInfo::default()).unwrap();
         assert_eq!(built.root_cert, Some(vec![vec![1, 2, 3], vec![4, 5]]));
