@@ -52,7 +52,7 @@ impl JsonStore {
     pub fn parse(&self, input: &[u8]) -> Result<Branch, StoreError> {
         let limits = Limits::default();
         check_size(input, &limits)?;
-        parse_document(input, limits.max_depth, false)
+        Parser::new(input, limits.max_depth, false).document()
     }
 
     /// Parses exactly one JSON value of any type, with nothing but whitespace after it. Not
@@ -96,15 +96,7 @@ impl Store for JsonStore {
     fn emit_plain(&self, docs: &[Branch]) -> Result<Vec<u8>, StoreError> {
         let first = docs.first().ok_or_else(|| StoreError::Emit("Error marshaling to json: no document".into()))?;
         let mut writer = Writer { out: Vec::with_capacity(4096), indent: self.indent() };
-        if first.len() > 1
-            && !crate::sops::experiment_off("paremit")
-            && super::tree::has_at_least(docs, PARALLEL_EMIT_MIN)
-            && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
-        {
-            writer.map_in_halves(first)?;
-        } else {
-            writer.map(first, 0)?;
-        }
+        writer.map(first, 0)?;
         writer.out.push(b'\n');
         Ok(writer.out)
     }
@@ -132,7 +124,8 @@ impl Store for JsonStore {
     fn load_encrypted(&self, input: &[u8]) -> Result<(Vec<Branch>, Metadata), StoreError> {
         let limits = Limits::default();
         check_size(input, &limits)?;
-        extract_metadata(vec![parse_document(input, limits.max_depth, true)?], self.metadata_layout())
+        let parser = Parser::new(input, limits.max_depth, true);
+        extract_metadata(vec![parser.document()?], self.metadata_layout())
     }
 }
 
@@ -156,118 +149,8 @@ const TOP_LEVEL_ARRAY: &str = "SOPS only supports JSON files with a top-level ob
 
 impl<'a> Parser<'a> {
     fn new(input: &'a [u8], max_depth: usize, negative_zero_is_float: bool) -> Self {
-        Self::reading(input, max_depth, negative_zero_is_float, input)
-    }
-
-    /// A parser that will read strings only from `region` (a part of `input`), so only that
-    /// part needs checking for UTF-8.
-    fn reading(input: &'a [u8], max_depth: usize, negative_zero_is_float: bool, region: &[u8]) -> Self {
-        let utf8 = std::str::from_utf8(region).is_ok();
+        let utf8 = std::str::from_utf8(input).is_ok();
         Parser { input, pos: 0, depth: 0, max_depth, negative_zero_is_float, utf8 }
-    }
-}
-
-/// How [`Parser::members`] stopped.
-enum Ended {
-    /// At the object's closing `}`.
-    Closed,
-    /// At the comma it was asked to stop at.
-    AtStop,
-    /// At a `}` or a comma past the one it was asked to stop at.
-    Missed,
-}
-
-/// Documents with at least this many entries are written on two threads
-/// ([`Writer::map_in_halves`]).
-const PARALLEL_EMIT_MIN: usize = 4096;
-
-/// Inputs at least this large are parsed on two threads ([`parse_halves`]).
-const PARALLEL_PARSE_MIN: usize = 256 << 10;
-
-/// Parses the whole file: one top-level object.
-fn parse_document(input: &[u8], max_depth: usize, negative_zero_is_float: bool) -> Result<Branch, StoreError> {
-    if input.len() >= PARALLEL_PARSE_MIN
-        && !crate::sops::experiment_off("parparse")
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
-        && let Some(doc) = parse_halves(input, max_depth, negative_zero_is_float)
-    {
-        return Ok(doc);
-    }
-    Parser::new(input, max_depth, negative_zero_is_float).document()
-}
-
-/// The top-level object of a large file parsed in two runs of members on two threads, split at
-/// a member-separating comma near the middle. Parsing is about a sixth of the time of a 1 MB
-/// file, and all of it would otherwise be serial.
-///
-/// The result is the serial parser's: the first run is that parser, stopped at the comma, and
-/// the second is the same parser resumed after it, in the state the first would be in there
-/// (inside the top-level object, depth 1). The split is only a guess ([`top_level_comma`] does
-/// not validate), so the first run must land on it exactly. `None` when there is no split, it
-/// was wrong, or either run failed: the caller then parses serially, which also makes every
-/// error exactly the serial parser's.
-fn parse_halves(input: &[u8], max_depth: usize, negative_zero_is_float: bool) -> Option<Branch> {
-    let open = input.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?;
-    if input.get(open) != Some(&b'{') {
-        return None;
-    }
-    let split = top_level_comma(input, open + 1, input.len() / 2)?;
-    let (head, tail) = input.split_at(split);
-    let (first, second) = std::thread::scope(|scope| {
-        let second = scope.spawn(|| {
-            let mut parser = Parser::reading(input, max_depth, negative_zero_is_float, tail);
-            parser.pos = split + 1;
-            parser.depth = 1;
-            let mut items = Vec::new();
-            matches!(parser.members(&mut items, None), Ok(Ended::Closed)).then_some(items)
-        });
-        let mut parser = Parser::reading(input, max_depth, negative_zero_is_float, head);
-        parser.pos = open + 1;
-        let mut items = Vec::new();
-        let first = (parser.enter().is_ok()
-            && matches!(parser.members(&mut items, Some(split)), Ok(Ended::AtStop)))
-        .then_some(items);
-        (first, second.join().ok().flatten())
-    });
-    let mut items = first?;
-    items.extend(second?);
-    Some(items)
-}
-
-/// The first comma at or after `from_byte` that separates two members of the top-level object
-/// whose `{` is just before `start`, found by following strings and brackets only.
-fn top_level_comma(input: &[u8], start: usize, from_byte: usize) -> Option<usize> {
-    let mut depth = 1usize;
-    let mut i = start;
-    loop {
-        // `b | 0x20` maps `[` to `{` and `]` to `}`.
-        i += super::scan::position(input.get(i..)?, |b| {
-            (b == b'"') | (b == b',') | ((b | 0x20) == b'{') | ((b | 0x20) == b'}')
-        })?;
-        match input.get(i).copied()? {
-            b'"' => loop {
-                i += 1;
-                i += super::scan::position(input.get(i..)?, |b| (b == b'"') | (b == b'\\'))?;
-                if input.get(i) == Some(&b'"') {
-                    break;
-                }
-                // A backslash: skip the escaped byte.
-                i += 1;
-            },
-            b',' => {
-                if depth == 1 && i >= from_byte {
-                    return Some(i);
-                }
-            }
-            b'{' | b'[' => depth += 1,
-            _ => {
-                depth -= 1;
-                if depth == 0 {
-                    return None;
-                }
-            }
-        }
-        i += 1;
     }
 }
 
@@ -369,14 +252,6 @@ impl Parser<'_> {
             self.depth -= 1;
             return Ok(items);
         }
-        self.members(&mut items, None)?;
-        Ok(items)
-    }
-
-    /// `"key": value` members, each followed by `,` or by the object's closing `}` (consumed,
-    /// and the depth restored). With `stop`, returns instead on reaching the `,` at exactly
-    /// that byte, without consuming it ([`parse_halves`]).
-    fn members(&mut self, items: &mut Branch, stop: Option<usize>) -> Result<Ended, StoreError> {
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
@@ -395,15 +270,11 @@ impl Parser<'_> {
             items.push(Item::Pair { key: Key::Str(key), value });
             self.skip_ws();
             match self.peek() {
-                Some(b',') => match stop {
-                    Some(at) if at == self.pos => return Ok(Ended::AtStop),
-                    Some(at) if at < self.pos => return Ok(Ended::Missed),
-                    _ => self.pos += 1,
-                },
+                Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
                     self.depth -= 1;
-                    return Ok(if stop.is_some() { Ended::Missed } else { Ended::Closed });
+                    return Ok(items);
                 }
                 _ => return Err(self.unexpected("after object key:value pair")),
             }
@@ -649,44 +520,7 @@ impl Writer {
     /// is `{}` (json.Indent keeps empty containers on one line).
     fn map(&mut self, items: &[Item], depth: usize) -> Result<(), StoreError> {
         self.out.push(b'{');
-        let empty = self.members(items, depth, true)?;
-        self.close_map(empty, depth);
-        Ok(())
-    }
-
-    /// A top-level map, its second half written on another thread into a buffer of its own and
-    /// appended. The bytes are [`Writer::map`]'s: the second half starts with a separator when
-    /// the first wrote any member; an error is the first in document order.
-    fn map_in_halves(&mut self, items: &[Item]) -> Result<(), StoreError> {
-        let (head, tail) = items.split_at(items.len() / 2);
-        let head_empty = !head.iter().any(|item| matches!(item, Item::Pair { .. }));
-        let indent = self.indent;
-        let (first, second) = std::thread::scope(|scope| {
-            let second = scope.spawn(move || {
-                let mut writer = Writer { out: Vec::with_capacity(4096), indent };
-                writer.members(tail, 0, head_empty).map(|empty| (writer.out, empty))
-            });
-            self.out.push(b'{');
-            let first = self.members(head, 0, true);
-            (first, second.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-        });
-        first?;
-        let (rest, empty) = second?;
-        self.out.extend_from_slice(&rest);
-        self.close_map(empty, 0);
-        Ok(())
-    }
-
-    fn close_map(&mut self, empty: bool, depth: usize) {
-        if !empty {
-            self.newline(depth);
-        }
-        self.out.push(b'}');
-    }
-
-    /// The members of a map at `depth`; `empty` says whether none was written before them.
-    /// Returns whether none has been written yet.
-    fn members(&mut self, items: &[Item], depth: usize, mut empty: bool) -> Result<bool, StoreError> {
+        let mut empty = true;
         for item in items {
             let Item::Pair { key, value } = item else { continue };
             let Key::Str(key) = key else {
@@ -701,7 +535,11 @@ impl Writer {
             self.out.extend_from_slice(b": ");
             self.value(value, depth + 1)?;
         }
-        Ok(empty)
+        if !empty {
+            self.newline(depth);
+        }
+        self.out.push(b'}');
+        Ok(())
     }
 
     fn list(&mut self, elements: &[Element], depth: usize) -> Result<(), StoreError> {
@@ -874,92 +712,6 @@ mod tests {
             Value::Scalar(Scalar::Str(s)) => s.expose().to_vec(),
             other => panic!("not a string: {other:?}"),
         }
-    }
-
-    /// A document above [`PARALLEL_PARSE_MIN`] whose strings hold everything the split search
-    /// must see past: commas, brackets, escaped quotes and backslashes.
-    fn large_document() -> String {
-        let mut text = String::from(" {");
-        let mut n = 0;
-        while text.len() < PARALLEL_PARSE_MIN * 2 {
-            text.push_str(&format!(
-                "\"k{n}\": {{\"s\": \"a,b}}]{{[\\\"c\\\\\", \"l\": [1, {{\"x\": \"]\"}}, null, -0, 1.5e3], \"e\": {{}}}},\n"
-            ));
-            n += 1;
-        }
-        text.push_str("\"last\": true}\n");
-        text
-    }
-
-    /// The two-thread parse is the serial parse, on a file where it splits and on files where
-    /// its guess is wrong or one half is broken (then the serial error comes out).
-    #[test]
-    fn split_parse_is_the_serial_parse() {
-        let text = large_document();
-        let input = text.as_bytes();
-        let split = top_level_comma(input, 2, input.len() / 2).expect("a top-level comma");
-        assert_eq!(input[split], b',');
-        assert_eq!(input[split + 1], b'\n', "the split is between members, not inside a string");
-        let halves = parse_halves(input, 256, true).expect("splits");
-        let serial = Parser::new(input, 256, true).document().unwrap();
-        assert!(branches_equal(&halves, &serial));
-        assert_eq!(emit(&halves), emit(&serial));
-        for neg_zero in [false, true] {
-            let doc = parse_document(input, 256, neg_zero).unwrap();
-            assert!(branches_equal(&doc, &Parser::new(input, 256, neg_zero).document().unwrap()));
-        }
-
-        // A broken second half, a broken first half: the serial parser's error and position.
-        for at in [input.len() * 3 / 4, input.len() / 4] {
-            let mut broken = input.to_vec();
-            let comma = at + broken[at..].iter().position(|&b| b == b':').unwrap();
-            broken[comma] = b';';
-            assert!(parse_halves(&broken, 256, false).is_none());
-            let serial = Parser::new(&broken, 256, false).document().err().unwrap().to_string();
-            assert_eq!(store().parse(&broken).err().unwrap().to_string(), serial);
-        }
-        // An unterminated string swallowing the rest: no split, the serial error.
-        let mut open = b"{\"a\": \"".to_vec();
-        open.extend(std::iter::repeat_n(b'x', PARALLEL_PARSE_MIN));
-        assert!(parse_halves(&open, 256, false).is_none());
-        assert!(parse_err(&open).contains("unexpected end of JSON input"));
-        // One huge member: no top-level comma past the middle, parsed serially.
-        let one = format!("{{\"only\": [{}1]}}", "1, ".repeat(PARALLEL_PARSE_MIN / 2));
-        assert!(parse_halves(one.as_bytes(), 256, false).is_none());
-        assert_eq!(parse(&one).len(), 1);
-        // Too deep inside the second half: the serial error.
-        let mut deep = text[..text.len() - 2].to_owned();
-        deep.push_str(&format!(", \"d\": {}{}}}\n", "[".repeat(300), "]".repeat(300)));
-        assert!(parse_err(deep.as_bytes()).contains("exceeded max depth"));
-    }
-
-    /// Writing in two halves gives the bytes of writing in one, separators and errors included.
-    #[test]
-    fn split_emit_is_the_serial_emit() {
-        let doc = parse(&large_document());
-        assert!(crate::sops::tree::has_at_least(std::slice::from_ref(&doc), PARALLEL_EMIT_MIN));
-        let mut serial = Writer { out: Vec::new(), indent: Indent::Tab };
-        serial.map(&doc, 0).unwrap();
-        serial.out.push(b'\n');
-        assert_eq!(emit(&doc).as_bytes(), serial.out);
-        // Comments only in the first half: the second half's first member has no separator.
-        let mut commented: Branch = (0..10).map(|_| Item::Comment(Comment::new("c"))).collect();
-        commented.extend((0..10).map(|i| pair(&format!("k{i}"), int(i))));
-        let mut halves = Writer { out: Vec::new(), indent: Indent::Spaces(2) };
-        halves.map_in_halves(&commented).unwrap();
-        let mut one = Writer { out: Vec::new(), indent: Indent::Spaces(2) };
-        one.map(&commented, 0).unwrap();
-        assert_eq!(halves.out, one.out);
-        let mut none = Writer { out: Vec::new(), indent: Indent::Tab };
-        none.map_in_halves(&commented[..10]).unwrap();
-        assert_eq!(none.out, b"{}");
-        // An error in each half: the first one's.
-        let mut bad = doc.clone();
-        let n = bad.len();
-        bad[n - 1] = pair("nan", Value::Scalar(Scalar::Float(f64::NAN)));
-        bad[1] = Item::Pair { key: Key::Other { text: "1".into(), kind: "int" }, value: int(1) };
-        let err = store().emit_plain(&[bad]).err().unwrap().to_string();
-        assert!(err.contains("not a string"), "{err}");
     }
 
     /// `stores/json/store_test.go` TestIndentDefault / TestIndentTwoSpaces / TestNoIndent.

@@ -25,9 +25,3 @@ pub mod store;
 pub mod tree;
 pub mod value;
 pub mod yaml;
-
-/// Temporary A/B switch for benchmarking (`SEALOPS_EXP_OFF=release,parparse`).
-pub(crate) fn experiment_off(name: &str) -> bool {
-    static OFF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    OFF.get_or_init(|| std::env::var("SEALOPS_EXP_OFF").unwrap_or_default()).split(',').any(|n| n == name)
-}

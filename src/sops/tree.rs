@@ -61,7 +61,7 @@ pub fn has_at_least(docs: &[Branch], n: usize) -> bool {
 /// its memory back to the kernel, which clears every page before another process can map it.
 /// For a small tree a thread costs more than the drop, so `large` tells which case this is.
 pub fn release<T: Send + 'static>(value: T, large: bool) {
-    if large && !crate::sops::experiment_off("release") {
+    if large {
         // A failed spawn drops the closure, and so the value, right here.
         let _ = std::thread::Builder::new().spawn(move || drop(value));
     }
