@@ -265,6 +265,33 @@ impl fmt::Debug for Element {
 mod tests {
     use super::*;
 
+    /// Entries count at every depth, list elements and comments included, and counting stops
+    /// at the bound.
+    #[test]
+    fn has_at_least_counts_entries_at_any_depth() {
+        let list = Value::List(vec![
+            Element::Value(Value::str("a")),
+            Element::Comment(Comment::new("c")),
+            Element::Value(Value::Map(vec![Item::Pair { key: "x".into(), value: Value::Null }])),
+        ]);
+        let doc: Branch = vec![
+            Item::Comment(Comment::new("top")),
+            Item::Pair { key: "l".into(), value: list },
+            Item::Pair { key: "e".into(), value: Value::Map(Vec::new()) },
+        ];
+        // 3 top-level items, 3 list elements, 1 nested pair.
+        let docs = [doc.clone(), doc];
+        assert!(has_at_least(&docs[..1], 7));
+        assert!(!has_at_least(&docs[..1], 8));
+        assert!(has_at_least(&docs, 14));
+        assert!(!has_at_least(&docs, 15));
+        assert!(has_at_least(&[], 0));
+        assert!(!has_at_least(&[], 1));
+        // Released in the background or here, the tree is gone either way.
+        release(docs.to_vec(), true);
+        release(docs.to_vec(), false);
+    }
+
     #[test]
     fn debug_never_prints_values() {
         let doc: Branch = vec![
