@@ -54,18 +54,35 @@ pub fn has_at_least(docs: &[Branch], n: usize) -> bool {
     left == 0
 }
 
-/// Drops `value` on a thread of its own, so that the caller can write its result and exit
-/// meanwhile. Dropping the tree of a 10,000-value file, every value wiped and then freed, takes
-/// about 2 ms, all of it after the result is known (`tests/bench/README.md`). A process that
-/// keeps running wipes the values as always, only a little later; one that exits first gives
-/// its memory back to the kernel, which clears every page before another process can map it.
-/// For a small tree a thread costs more than the drop, so `large` tells which case this is.
+/// Drops `value` on a thread of its own, so that the caller can write its result meanwhile.
+/// Dropping the tree of a 10,000-value file, every value wiped and then freed, takes about
+/// 2 ms, all of it after the result is known (`tests/bench/README.md`). The values are still
+/// wiped before the process ends: a command-line run waits for these threads at exit
+/// ([`wait_for_releases`]). For a small tree a thread costs more than the drop, so `large` tells
+/// which case this is.
 pub fn release<T: Send + 'static>(value: T, large: bool) {
-    if large {
-        // A failed spawn drops the closure, and so the value, right here.
-        let _ = std::thread::Builder::new().spawn(move || drop(value));
+    if !large {
+        return;
+    }
+    // A failed spawn drops the closure, and so the value, right here.
+    let Ok(handle) = std::thread::Builder::new().spawn(move || drop(value)) else { return };
+    let mut pending = PENDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // A long-running process (the daemon) never calls `wait_for_releases`: forget finished ones.
+    pending.retain(|h| !h.is_finished());
+    pending.push(handle);
+}
+
+/// Waits until every tree handed to [`release`] is wiped and freed. The CLI calls it before it
+/// exits, so that no plaintext is left to the kernel to clear.
+pub fn wait_for_releases() {
+    let pending = std::mem::take(&mut *PENDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    for handle in pending {
+        // A panic while dropping has nothing left to wipe that could be retried.
+        let _ = handle.join();
     }
 }
+
+static PENDING: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>> = std::sync::Mutex::new(Vec::new());
 
 /// An entry of a map.
 #[derive(Clone)]
@@ -264,6 +281,28 @@ impl fmt::Debug for Element {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large value is dropped on another thread, and `wait_for_releases` returns only after
+    /// that drop has run; a small one is dropped at once.
+    #[test]
+    fn released_values_are_dropped_before_the_wait_returns() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        struct Flag(Arc<AtomicBool>);
+        impl Drop for Flag {
+            fn drop(&mut self) {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let large = Arc::new(AtomicBool::new(false));
+        release(Flag(large.clone()), true);
+        wait_for_releases();
+        assert!(large.load(Ordering::SeqCst));
+        let small = Arc::new(AtomicBool::new(false));
+        release(Flag(small.clone()), false);
+        assert!(small.load(Ordering::SeqCst));
+    }
 
     /// Entries count at every depth, list elements and comments included, and counting stops
     /// at the bound.
