@@ -52,10 +52,7 @@ pub fn main() -> ExitCode {
     if !cli.command.is_daemon() {
         telemetry::init(cli.global.verbose, cli.global.log_format.as_deref());
     }
-    let result = run(cli);
-    // Plaintext trees dropped in the background are wiped before the process ends.
-    sealops::sops::tree::wait_for_releases();
-    match result {
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("{}", render(&err));

@@ -206,7 +206,7 @@ fn collect<'a>(docs: &'a mut [Branch], meta: &Metadata) -> Result<Collected<'a>,
 }
 
 /// Below this many leaves, threads cost more than they save.
-pub(crate) const PARALLEL_MIN: usize = 512;
+const PARALLEL_MIN: usize = 512;
 
 /// Runs `f` on every job, split across the machine's cores. The error reported is the one of
 /// the first failing job in document order, as a sequential walk would report it.
@@ -348,22 +348,14 @@ pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
         (hasher.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), sealed)
     });
     let (mac, sealed) = (mac?, sealed?);
-    // The plaintexts replaced here are dropped (wiped and freed) together, in the background
-    // for a large file, rather than one by one on this thread.
-    let mut replaced = Vec::with_capacity(sealed.len());
     for (job, sealed) in jobs.iter_mut().zip(sealed) {
         let Some(sealed) = sealed else { continue };
-        let text = SecretBytes::from(sealed);
-        replaced.push(match &mut job.leaf {
-            Leaf::Value(value) => Element::Value(Value::Scalar(std::mem::replace(*value, Scalar::Str(text)))),
-            Leaf::Item(element) => std::mem::replace(*element, Element::Value(Value::Scalar(Scalar::Str(text)))),
-            Leaf::Comment(comment) => {
-                Element::Comment(Comment { text: std::mem::replace(&mut comment.text, text), inline: false })
-            }
-        });
+        match &mut job.leaf {
+            Leaf::Value(value) => **value = Scalar::Str(SecretBytes::from(sealed)),
+            Leaf::Item(element) => **element = Element::Value(Value::Scalar(Scalar::Str(SecretBytes::from(sealed)))),
+            Leaf::Comment(comment) => comment.text = SecretBytes::from(sealed),
+        }
     }
-    let large = replaced.len() >= PARALLEL_MIN;
-    super::tree::release(replaced, large);
     Ok(mac)
 }
 
@@ -374,13 +366,6 @@ pub struct Decrypted {
     /// Comments in encrypted positions that were not encrypted (files from old sops versions);
     /// they are kept as they are.
     pub plaintext_comments: usize,
-}
-
-impl Decrypted {
-    /// How many values the file has.
-    pub fn values(&self) -> usize {
-        self.mac_plan.len()
-    }
 }
 
 /// Decrypts every selected leaf in place. The MAC is computed separately ([`mac`]), so that a

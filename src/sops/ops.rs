@@ -187,20 +187,15 @@ pub fn decrypt(
         Output::Whole => opened.emit_plain(output_store),
         Output::Extract(at) => opened.extract(output_store, at),
     };
-    let emitted = if options.ignore_mac {
-        emit()
-    } else {
-        let (mac, emitted) = std::thread::scope(|scope| {
-            let hasher = scope.spawn(|| crypt::mac(&opened.docs, &decrypted, &opened.meta));
-            let emitted = emit();
-            (hasher.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), emitted)
-        });
-        crypt::verify_mac(&opened.meta, &opened.cipher, &mac?)?;
-        emitted
-    };
-    // The plaintext tree is not needed any more; the key and cipher are dropped here.
-    let Opened { docs, .. } = opened;
-    super::tree::release(docs, decrypted.values() >= crypt::PARALLEL_MIN);
+    if options.ignore_mac {
+        return emit();
+    }
+    let (mac, emitted) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(|| crypt::mac(&opened.docs, &decrypted, &opened.meta));
+        let emitted = emit();
+        (hasher.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), emitted)
+    });
+    crypt::verify_mac(&opened.meta, &opened.cipher, &mac?)?;
     emitted
 }
 

@@ -150,10 +150,7 @@ pub trait Store: Send + Sync {
     /// appended to them rather than to a copy (a copy of a large file costs more than writing it).
     fn emit_encrypted_owned(&self, mut docs: Vec<Branch>, meta: &Metadata) -> Result<Vec<u8>, StoreError> {
         embed_metadata(&mut docs, meta, self.metadata_layout())?;
-        let out = self.emit_plain(&docs);
-        let large = super::tree::has_at_least(&docs, RELEASE_MIN);
-        super::tree::release(docs, large);
-        out
+        self.emit_plain(&docs)
     }
 
     /// True when the documents already carry sops metadata (exit 203 on encrypt).
@@ -183,10 +180,6 @@ pub enum MetadataLayout {
 }
 
 const FLAT_PREFIX: &str = "sops_";
-
-/// Written documents with at least this many entries are dropped in the background
-/// ([`super::tree::release`]).
-pub(crate) const RELEASE_MIN: usize = 1024;
 
 /// Takes the metadata out of parsed documents (`stores.ExtractMetadata`).
 pub fn extract_metadata(mut docs: Vec<Branch>, layout: MetadataLayout) -> Result<(Vec<Branch>, Metadata), StoreError> {

@@ -16,74 +16,6 @@ use crate::crypto::SecretBytes;
 /// One document: a YAML document, or the whole file for the other formats.
 pub type Branch = Vec<Item>;
 
-/// Whether the documents hold at least `n` entries (map items and list elements, at any depth),
-/// counted only as far as `n`.
-pub fn has_at_least(docs: &[Branch], n: usize) -> bool {
-    fn count_items(items: &[Item], left: &mut usize) {
-        for item in items {
-            if *left == 0 {
-                return;
-            }
-            *left -= 1;
-            if let Item::Pair { value, .. } = item {
-                count_value(value, left);
-            }
-        }
-    }
-    fn count_value(value: &Value, left: &mut usize) {
-        match value {
-            Value::Map(m) => count_items(m, left),
-            Value::List(l) => {
-                for e in l {
-                    if *left == 0 {
-                        return;
-                    }
-                    *left -= 1;
-                    if let Element::Value(v) = e {
-                        count_value(v, left);
-                    }
-                }
-            }
-            Value::Null | Value::Scalar(_) => {}
-        }
-    }
-    let mut left = n;
-    for doc in docs {
-        count_items(doc, &mut left);
-    }
-    left == 0
-}
-
-/// Drops `value` on a thread of its own, so that the caller can write its result meanwhile.
-/// Dropping the tree of a 10,000-value file, every value wiped and then freed, takes about
-/// 2 ms, all of it after the result is known (`tests/bench/README.md`). The values are still
-/// wiped before the process ends: a command-line run waits for these threads at exit
-/// ([`wait_for_releases`]). For a small tree a thread costs more than the drop, so `large` tells
-/// which case this is.
-pub fn release<T: Send + 'static>(value: T, large: bool) {
-    if !large {
-        return;
-    }
-    // A failed spawn drops the closure, and so the value, right here.
-    let Ok(handle) = std::thread::Builder::new().spawn(move || drop(value)) else { return };
-    let mut pending = PENDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    // A long-running process (the daemon) never calls `wait_for_releases`: forget finished ones.
-    pending.retain(|h| !h.is_finished());
-    pending.push(handle);
-}
-
-/// Waits until every tree handed to [`release`] is wiped and freed. The CLI calls it before it
-/// exits, so that no plaintext is left to the kernel to clear.
-pub fn wait_for_releases() {
-    let pending = std::mem::take(&mut *PENDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-    for handle in pending {
-        // A panic while dropping has nothing left to wipe that could be retried.
-        let _ = handle.join();
-    }
-}
-
-static PENDING: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>> = std::sync::Mutex::new(Vec::new());
-
 /// An entry of a map.
 #[derive(Clone)]
 pub enum Item {
@@ -281,55 +213,6 @@ impl fmt::Debug for Element {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A large value is dropped on another thread, and `wait_for_releases` returns only after
-    /// that drop has run; a small one is dropped at once.
-    #[test]
-    fn released_values_are_dropped_before_the_wait_returns() {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicBool, Ordering};
-        struct Flag(Arc<AtomicBool>);
-        impl Drop for Flag {
-            fn drop(&mut self) {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-                self.0.store(true, Ordering::SeqCst);
-            }
-        }
-        let large = Arc::new(AtomicBool::new(false));
-        release(Flag(large.clone()), true);
-        wait_for_releases();
-        assert!(large.load(Ordering::SeqCst));
-        let small = Arc::new(AtomicBool::new(false));
-        release(Flag(small.clone()), false);
-        assert!(small.load(Ordering::SeqCst));
-    }
-
-    /// Entries count at every depth, list elements and comments included, and counting stops
-    /// at the bound.
-    #[test]
-    fn has_at_least_counts_entries_at_any_depth() {
-        let list = Value::List(vec![
-            Element::Value(Value::str("a")),
-            Element::Comment(Comment::new("c")),
-            Element::Value(Value::Map(vec![Item::Pair { key: "x".into(), value: Value::Null }])),
-        ]);
-        let doc: Branch = vec![
-            Item::Comment(Comment::new("top")),
-            Item::Pair { key: "l".into(), value: list },
-            Item::Pair { key: "e".into(), value: Value::Map(Vec::new()) },
-        ];
-        // 3 top-level items, 3 list elements, 1 nested pair.
-        let docs = [doc.clone(), doc];
-        assert!(has_at_least(&docs[..1], 7));
-        assert!(!has_at_least(&docs[..1], 8));
-        assert!(has_at_least(&docs, 14));
-        assert!(!has_at_least(&docs, 15));
-        assert!(has_at_least(&[], 0));
-        assert!(!has_at_least(&[], 1));
-        // Released in the background or here, the tree is gone either way.
-        release(docs.to_vec(), true);
-        release(docs.to_vec(), false);
-    }
 
     #[test]
     fn debug_never_prints_values() {

@@ -66,8 +66,6 @@ impl Store for YamlStore {
         }
         let mut emitter = emit::Emitter::for_encrypted(self.indent());
         emitter.documents(&docs)?;
-        let large = crate::sops::tree::has_at_least(&docs, crate::sops::store::RELEASE_MIN);
-        crate::sops::tree::release(docs, large);
         Ok(emitter.finish().into_bytes())
     }
 
