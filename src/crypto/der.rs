@@ -1,5 +1,6 @@
-//! The few DER and PEM encoders the crate writes by hand: PKCS#8 wrapping of sealing keys
-//! (`crypto::rsa`) and Sprig's certificate and key functions (`sealed::template::sprig::crypto`).
+//! The few DER and PEM encoders the crate writes by hand, and the one DER element reader it
+//! needs: PKCS#8 wrapping of sealing keys (`crypto::rsa`) and Sprig's certificate and key
+//! functions (`sealed::template::sprig::crypto`).
 //! Definite-length DER only (X.690 §8.1.3); PEM as Go's `pem.EncodeToMemory` writes it.
 
 use base64::Engine as _;
@@ -24,6 +25,24 @@ pub fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
     push_len(&mut out, body.len());
     out.extend_from_slice(body);
     out
+}
+
+/// One DER element off the front of `input`: (tag, contents, rest). Definite lengths of at most
+/// four bytes only; `None` when the element does not fit.
+pub fn read(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        (len, &rest[n..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
 }
 
 /// PEM with 64-column base64 lines and `\n` endings, as Go's `pem.EncodeToMemory`. Zeroizing,
@@ -52,5 +71,16 @@ mod tests {
             assert_eq!(v, want, "{len}");
         }
         assert_eq!(tlv(0x04, &[1, 2]), vec![0x04, 0x02, 1, 2]);
+    }
+
+    #[test]
+    fn read_inverts_tlv() {
+        let long = vec![7u8; 0x1234];
+        let mut two = tlv(0x04, &long);
+        two.extend(tlv(0x02, &[1]));
+        let (tag, body, rest) = read(&two).unwrap();
+        assert_eq!((tag, body.len(), rest), (0x04, 0x1234, &[0x02, 0x01, 1][..]));
+        assert_eq!(read(&two[..100]), None, "truncated");
+        assert_eq!(read(&[0x30, 0x80]), None, "indefinite length");
     }
 }

@@ -396,24 +396,9 @@ fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Zeroizing<Vec<u8>> {
 /// The PKCS#1 body of an RSA PKCS#8 `PrivateKeyInfo`: the inverse of [`pkcs1_to_pkcs8`]. Returns
 /// `None` for any other layout (attributes, another algorithm).
 fn pkcs8_to_pkcs1(pkcs8: &[u8]) -> Option<&[u8]> {
-    /// Splits one DER TLV with tag `tag` off the front: (contents, rest).
+    /// Splits one DER element with tag `tag` off the front: (contents, rest).
     fn tlv(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-        let (&t, rest) = input.split_first()?;
-        let (&first, rest) = rest.split_first()?;
-        if t != tag {
-            return None;
-        }
-        let (len, rest) = if first < 0x80 {
-            (usize::from(first), rest)
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 || rest.len() < n {
-                return None;
-            }
-            let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-            (len, &rest[n..])
-        };
-        (rest.len() >= len).then(|| rest.split_at(len))
+        der::read(input).and_then(|(t, contents, rest)| (t == tag).then_some((contents, rest)))
     }
     const VERSION_AND_ALGORITHM: &[u8] =
         &[0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];

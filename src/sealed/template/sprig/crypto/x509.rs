@@ -23,7 +23,7 @@ use base64::Engine as _;
 use super::super::super::funcs::{Ctx, FnResult, Func, Param, str_of};
 use super::super::super::json;
 use super::super::super::value::{Object, Value};
-use crate::crypto::der::{pem_encode, tlv as der_tlv};
+use crate::crypto::der::{pem_encode, read as der_read, tlv as der_tlv};
 use crate::crypto::random;
 
 pub(super) fn func(name: &str) -> Option<Func> {
@@ -590,23 +590,6 @@ fn der_uint(be: &[u8]) -> Vec<u8> {
         Some(&b) if b & 0x80 != 0 => der_tlv(0x02, &[&[0u8][..], digits].concat()),
         Some(_) => der_tlv(0x02, digits),
     }
-}
-
-/// One DER element: (tag, contents, rest). Definite lengths only.
-fn der_read(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        (len, &rest[n..])
-    };
-    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
 }
 
 /// The algorithm OID and its OID parameter (the curve), if any, of a PKCS#8 `PrivateKeyInfo`.
