@@ -173,6 +173,8 @@ async fn send(target: &http::Uri, proxy: Option<proxy::Proxy>, mut request: Requ
     };
     let proxy_name = proxy.uri().authority().map(|a| a.to_string()).unwrap_or_default();
     let through = |e: anyhow::Error| anyhow!("through proxy {proxy_name}: {e}");
+    // To an HTTP(S) proxy: TCP, or TLS verified as for the target.
+    let to_proxy = || kube::Config::new(proxy.uri().clone()).rustls_https_connector().map_err(tls_error);
     match (proxy.protocol(), target.scheme_str()) {
         (proxy::Protocol::Socks5, _) => {
             let mut dialer = HttpConnector::new();
@@ -185,8 +187,7 @@ async fn send(target: &http::Uri, proxy: Option<proxy::Proxy>, mut request: Requ
             request_with(connector, request).await.map_err(through)
         }
         (_, Some("https")) => {
-            let to_proxy = kube::Config::new(proxy.uri().clone()).rustls_https_connector().map_err(tls_error)?;
-            let mut tunnel = Tunnel::new(proxy.uri().clone(), to_proxy);
+            let mut tunnel = Tunnel::new(proxy.uri().clone(), to_proxy()?);
             if let Some(auth) = proxy.basic_auth() {
                 tunnel = tunnel.with_auth(auth);
             }
@@ -195,11 +196,10 @@ async fn send(target: &http::Uri, proxy: Option<proxy::Proxy>, mut request: Requ
             request_with(connector, request).await.map_err(through)
         }
         _ => {
-            let to_proxy = kube::Config::new(proxy.uri().clone()).rustls_https_connector().map_err(tls_error)?;
             if let Some(auth) = proxy.basic_auth() {
                 request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, auth);
             }
-            request_with(proxy::Forward::new(proxy.uri().clone(), to_proxy), request).await.map_err(through)
+            request_with(proxy::Forward::new(proxy.uri().clone(), to_proxy()?), request).await.map_err(through)
         }
     }
 }

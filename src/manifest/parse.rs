@@ -89,20 +89,14 @@ pub fn parse_documents(file: &str, bytes: &[u8]) -> Result<Vec<Value>, ParseErro
     // A byte-order mark is legal at the start of a YAML stream; serde-saphyr handles it, but
     // strip it for JSON-looking input too.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let text = super::timestamp::rewrite(text).map_err(|refused| date_error(file, text, refused))?;
-    serde_saphyr::from_multiple_with_options::<Value>(&text, options()).map_err(|e| yaml_error(file, &e))
-}
-
-/// A file the YAML parser refuses is reported with the parser's message, whatever the date pass
-/// found; only a valid file is refused for its dates.
-fn date_error(file: &str, text: &str, refused: super::timestamp::Refused) -> ParseError {
-    if let Err(e) = serde_saphyr::from_multiple_with_options::<Value>(text, options()) {
-        return yaml_error(file, &e);
-    }
-    match refused.line {
-        Some(line) => ParseError::Date { file: file.to_owned(), line, message: refused.message },
-        None => ParseError::YamlNoLine { file: file.to_owned(), message: refused.message },
-    }
+    super::timestamp::parse_rewritten(
+        text,
+        |text| serde_saphyr::from_multiple_with_options::<Value>(text, options()).map_err(|e| yaml_error(file, &e)),
+        |refused| match refused.line {
+            Some(line) => ParseError::Date { file: file.to_owned(), line, message: refused.message },
+            None => ParseError::YamlNoLine { file: file.to_owned(), message: refused.message },
+        },
+    )
 }
 
 /// One YAML document (a patch): `None` if the text holds no document.

@@ -86,6 +86,23 @@ pub fn rewrite(text: &str) -> Result<Cow<'_, str>, Refused> {
     Ok(Cow::Owned(out))
 }
 
+/// `parse` applied to `text` after [`rewrite`]. A text `parse` refuses is reported with `parse`'s
+/// error whatever the date pass found; only a valid text is refused for its dates, through
+/// `refused`.
+pub fn parse_rewritten<T, E>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+    refused: impl FnOnce(Refused) -> E,
+) -> Result<T, E> {
+    match rewrite(text) {
+        Ok(rewritten) => parse(&rewritten),
+        Err(why) => {
+            parse(text)?;
+            Err(refused(why))
+        }
+    }
+}
+
 /// yaml.v3's reading of a plain scalar as a timestamp, and Go's JSON form of it. `Err` when Go
 /// parses it but cannot write it as JSON.
 fn convert(value: &str) -> Option<Result<String, &'static str>> {

@@ -193,21 +193,17 @@ fn id_string(id: &ResId) -> String {
 /// `…List` documents with `items` are expanded, and no list may hold a null.
 /// Unquoted dates become RFC 3339 strings, as in resource files (`manifest::timestamp`).
 fn parse_smp(text: &str) -> Result<Vec<Map<String, Value>>, String> {
-    let yaml = |text: &str| {
-        serde_saphyr::from_multiple::<Value>(text)
-            .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_owned())
-    };
-    let docs = match crate::manifest::timestamp::rewrite(text) {
-        Ok(rewritten) => yaml(&rewritten)?,
-        Err(refused) => {
-            // Invalid YAML is reported as such, whatever the date pass found.
-            yaml(text)?;
-            return Err(match refused.line {
-                Some(line) => format!("line {line}: {}", refused.message),
-                None => refused.message,
-            });
-        }
-    };
+    let docs = crate::manifest::timestamp::parse_rewritten(
+        text,
+        |text| {
+            serde_saphyr::from_multiple::<Value>(text)
+                .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_owned())
+        },
+        |refused| match refused.line {
+            Some(line) => format!("line {line}: {}", refused.message),
+            None => refused.message,
+        },
+    )?;
     let mut queue: std::collections::VecDeque<Value> = docs.into();
     let mut out = Vec::new();
     while let Some(doc) = queue.pop_front() {
