@@ -249,12 +249,18 @@ fn push_aad<P: AsRef<str>>(out: &mut String, path: &[P]) {
     }
 }
 
-fn new_hasher(meta: &Metadata) -> Sha512 {
+/// A hasher for the MAC of a file with `meta`'s settings, before any value.
+pub fn new_hasher(meta: &Metadata) -> Sha512 {
     let mut h = Sha512::new();
     if meta.mac_only_encrypted {
         h.update(MAC_ONLY_ENCRYPTED_PREFIX);
     }
     h
+}
+
+/// The MAC as sops stores it: the digest in upper-case hex.
+pub fn finish_mac(hasher: Sha512) -> String {
+    hex_upper(&hasher.finalize())
 }
 
 fn hex_upper(bytes: &[u8]) -> String {

@@ -21,6 +21,8 @@
 //! of the input (it may be a secret), so where Go echoes a value (`Got 42 of type int`,
 //! `parsing "1e400"`) this store names only its type.
 
+pub(in crate::sops) mod skeleton;
+
 use base64::Engine;
 
 use super::metadata::Metadata;
@@ -86,6 +88,10 @@ impl JsonStore {
 impl Store for JsonStore {
     fn format(&self) -> Format {
         Format::Json
+    }
+
+    fn as_json(&self) -> Option<&JsonStore> {
+        Some(self)
     }
 
     fn load_plain(&self, input: &[u8]) -> Result<Vec<Branch>, StoreError> {
@@ -675,7 +681,7 @@ fn decode_first(bytes: &[u8]) -> Option<(char, usize)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::sops) mod tests {
     use super::*;
     use crate::sops::tree::{Comment, branches_equal};
     use proptest::prelude::*;
@@ -1052,7 +1058,7 @@ mod tests {
         assert_eq!(meta.version, "1.13");
     }
 
-    fn key_strategy() -> impl Strategy<Value = String> {
+    pub(in crate::sops) fn key_strategy() -> impl Strategy<Value = String> {
         prop_oneof![any::<String>(), "[a-z_<>&]{0,8}"]
     }
 
@@ -1070,7 +1076,7 @@ mod tests {
         ]
     }
 
-    fn value_strategy() -> impl Strategy<Value = Value> {
+    pub(in crate::sops) fn value_strategy() -> impl Strategy<Value = Value> {
         leaf().prop_recursive(4, 48, 6, |inner| {
             prop_oneof![
                 prop::collection::vec((key_strategy(), inner.clone()), 0..6).prop_map(|kv| Value::Map(

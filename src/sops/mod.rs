@@ -3,7 +3,7 @@
 //! Layout: [`tree`] is the document model; the stores ([`yaml`], [`json`], [`dotenv`], [`ini`],
 //! [`binary`]) parse into it and emit from it; [`crypt`] walks it to encrypt, decrypt and MAC;
 //! [`metadata`] and [`datakey`] handle the `sops` block; [`ops`] puts them together for the
-//! commands. The format itself is described in `docs/formats/sops.md`.
+//! commands, with a faster route for whole JSON files in `stream`. The format itself is described in `docs/formats/sops.md`.
 
 pub mod binary;
 pub mod config;
@@ -22,6 +22,7 @@ pub mod rules;
 pub mod scalar;
 pub mod scan;
 pub mod store;
+mod stream;
 pub mod tree;
 pub mod value;
 pub mod yaml;

@@ -110,6 +110,21 @@ pub struct Opened {
 
 /// Encrypts a plaintext file.
 pub fn encrypt(store: &dyn Store, output: &dyn Store, input: &[u8], params: EncryptParams) -> Result<Vec<u8>, OpError> {
+    if let (Some(_), Some(json)) = (store.as_json(), output.as_json())
+        && let Some(sealed) = super::stream::encrypt(json, input, &params)
+    {
+        return Ok(sealed);
+    }
+    encrypt_tree(store, output, input, params)
+}
+
+/// [`encrypt`] through the tree: every format, and every error.
+pub(super) fn encrypt_tree(
+    store: &dyn Store,
+    output: &dyn Store,
+    input: &[u8],
+    params: EncryptParams,
+) -> Result<Vec<u8>, OpError> {
     let docs = store.load_plain(input)?;
     if store.has_sops_key(&docs) {
         return Err(OpError::AlreadyEncrypted);
@@ -175,6 +190,23 @@ pub enum Output<'p> {
 /// checked on one thread while the plaintext is written on another; nothing is returned unless
 /// the MAC matches (or `ignore_mac` is set).
 pub fn decrypt(
+    store: &dyn Store,
+    input: &[u8],
+    keyring: &Keyring,
+    options: &OpenOptions,
+    output_store: &dyn Store,
+    output: Output<'_>,
+) -> Result<Vec<u8>, OpError> {
+    if let (Some(_), Some(json), Output::Whole) = (store.as_json(), output_store.as_json(), &output)
+        && let Some(plain) = super::stream::decrypt(json, input, keyring, options)
+    {
+        return Ok(plain);
+    }
+    decrypt_tree(store, input, keyring, options, output_store, output)
+}
+
+/// [`decrypt`] through the tree: every format, `--extract`, and every error.
+pub(super) fn decrypt_tree(
     store: &dyn Store,
     input: &[u8],
     keyring: &Keyring,

@@ -95,6 +95,26 @@ impl Selection {
         }
     }
 
+    /// For a rule on keys: whether a value is encrypted when some key on its path matches
+    /// (`Some(true)` for the `encrypted_*` rules, `Some(false)` for the `unencrypted_*` ones).
+    /// `None` for the comment rules, which look at comments instead.
+    pub fn encrypts_matching_paths(&self) -> Option<bool> {
+        match self {
+            Selection::EncryptedSuffix(_) | Selection::EncryptedRegex(_) => Some(true),
+            Selection::UnencryptedSuffix(_) | Selection::UnencryptedRegex(_) => Some(false),
+            Selection::UnencryptedCommentRegex(_) | Selection::EncryptedCommentRegex(_) => None,
+        }
+    }
+
+    /// Whether one key matches a rule on keys (always false for the comment rules).
+    pub fn key_matches(&self, key: &str) -> bool {
+        match self {
+            Selection::UnencryptedSuffix(s) | Selection::EncryptedSuffix(s) => key.ends_with(s.as_str()),
+            Selection::UnencryptedRegex(r) | Selection::EncryptedRegex(r) => r.is_match(key),
+            Selection::UnencryptedCommentRegex(_) | Selection::EncryptedCommentRegex(_) => false,
+        }
+    }
+
     /// The unencrypted-comment regex, which encryption must not produce a match for.
     pub fn unencrypted_comment_regex(&self) -> Option<&Regex> {
         match self {
@@ -146,13 +166,11 @@ pub fn should_encrypt<P: AsRef<str>>(
     comments: &CommentStack,
     is_comment: bool,
 ) -> bool {
-    let mut path = path.iter().map(AsRef::as_ref);
     let Some(rule) = rule else { return true };
+    let any_key_matches = || path.iter().any(|p| rule.key_matches(p.as_ref()));
     match rule {
-        Selection::UnencryptedSuffix(s) => !path.any(|p| p.ends_with(s.as_str())),
-        Selection::EncryptedSuffix(s) => path.any(|p| p.ends_with(s.as_str())),
-        Selection::UnencryptedRegex(r) => !path.any(|p| r.is_match(p)),
-        Selection::EncryptedRegex(r) => path.any(|p| r.is_match(p)),
+        Selection::UnencryptedSuffix(_) | Selection::UnencryptedRegex(_) => !any_key_matches(),
+        Selection::EncryptedSuffix(_) | Selection::EncryptedRegex(_) => any_key_matches(),
         Selection::UnencryptedCommentRegex(r) => !comments.levels.iter().flatten().any(|c| r.is_match(c)),
         Selection::EncryptedCommentRegex(r) => {
             let last_level = comments.levels.len().saturating_sub(1);

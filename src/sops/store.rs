@@ -135,6 +135,12 @@ pub trait Store: Send + Sync {
         MetadataLayout::Nested
     }
 
+    /// This store as the JSON store, for the operations that have a faster route for JSON
+    /// ([`super::stream`]).
+    fn as_json(&self) -> Option<&super::json::JsonStore> {
+        None
+    }
+
     /// Parses an encrypted file: its documents (without metadata) and its metadata.
     fn load_encrypted(&self, input: &[u8]) -> Result<(Vec<Branch>, Metadata), StoreError> {
         let docs = self.load_plain(input)?;

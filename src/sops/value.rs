@@ -150,22 +150,32 @@ fn decode_tag(tag: &str) -> Result<[u8; TAG_LEN], ValueError> {
     Ok(tag_out)
 }
 
+/// The length of the envelope of `len` plaintext bytes with a 32-byte IV.
+pub fn envelope_len(len: usize, kind: &str) -> usize {
+    let b64 = |n: usize| n.div_ceil(3) * 4;
+    PREFIX.len() + b64(len) + b64(SOPS_IV_LEN) + b64(TAG_LEN) + kind.len() + 16
+}
+
 /// Writes an envelope.
 pub fn format(data: &[u8], iv: &[u8], tag: &[u8], kind: &str) -> String {
-    let e = &base64_simd::STANDARD;
     let b64 = |n: usize| n.div_ceil(3) * 4;
-    let mut out =
-        String::with_capacity(PREFIX.len() + b64(data.len()) + b64(iv.len()) + b64(tag.len()) + kind.len() + 16);
-    out.push_str(PREFIX);
-    e.encode_append(data, &mut out);
-    out.push_str(",iv:");
-    e.encode_append(iv, &mut out);
-    out.push_str(",tag:");
-    e.encode_append(tag, &mut out);
-    out.push_str(",type:");
-    out.push_str(kind);
-    out.push(']');
-    out
+    let mut out = Vec::with_capacity(PREFIX.len() + b64(data.len()) + b64(iv.len()) + b64(tag.len()) + kind.len() + 16);
+    format_into(&mut out, data, iv, tag, kind);
+    String::from_utf8(out).expect("an envelope is ASCII: base64 and a type tag")
+}
+
+/// Appends an envelope to `out`.
+fn format_into(out: &mut Vec<u8>, data: &[u8], iv: &[u8], tag: &[u8], kind: &str) {
+    let e = &base64_simd::STANDARD;
+    out.extend_from_slice(PREFIX.as_bytes());
+    e.encode_append(data, out);
+    out.extend_from_slice(b",iv:");
+    e.encode_append(iv, out);
+    out.extend_from_slice(b",tag:");
+    e.encode_append(tag, out);
+    out.extend_from_slice(b",type:");
+    out.extend_from_slice(kind.as_bytes());
+    out.push(b']');
 }
 
 /// AES-GCM for the values of one file, with the IV stash.
@@ -225,8 +235,17 @@ impl ValueCipher {
 
     /// Encrypts raw bytes under a type tag (comments use `comment`).
     pub fn encrypt_bytes(&self, kind: &str, plain: &[u8], aad: &str) -> Option<String> {
+        let mut out = Vec::with_capacity(envelope_len(plain.len(), kind));
+        self.encrypt_append(kind, plain, aad.as_bytes(), &mut out);
+        (!out.is_empty()).then(|| String::from_utf8(out).expect("an envelope is ASCII: base64 and a type tag"))
+    }
+
+    /// Encrypts raw bytes under a type tag and appends the envelope to `out`; appends nothing
+    /// for an empty plaintext (sops leaves empty values as they are). For callers that write
+    /// many values into one buffer.
+    pub fn encrypt_append(&self, kind: &str, plain: &[u8], aad: &[u8], out: &mut Vec<u8>) {
         if plain.is_empty() {
-            return None;
+            return;
         }
         let stashed = self.stash_lookup(kind, plain, aad);
         let iv = stashed.unwrap_or_else(|| IVS.with_borrow_mut(|pool| pool.take::<SOPS_IV_LEN>()));
@@ -245,8 +264,8 @@ impl ValueCipher {
                 &mut heap[..]
             }
         };
-        let tag = self.aead.seal_in_place(&iv, buf, aad.as_bytes());
-        Some(format(buf, &iv, &tag, kind))
+        let tag = self.aead.seal_in_place(&iv, buf, aad);
+        format_into(out, buf, &iv, &tag, kind);
     }
 
     /// Decrypts an envelope to its plaintext bytes and type tag. `""` decrypts to an empty
@@ -309,13 +328,46 @@ impl ValueCipher {
         Ok(kind)
     }
 
+    /// Decrypts an envelope and appends its plaintext to `out`; returns the type tag. For
+    /// callers that collect many values in one buffer: no allocation per value. Does not
+    /// record IVs. On error `out` is as it was (the tag is checked before anything is
+    /// decrypted, so nothing but ciphertext was ever written to it).
+    pub fn decrypt_append(&self, envelope: &str, aad: &[u8], out: &mut Vec<u8>) -> Result<&'static str, ValueError> {
+        if envelope.is_empty() {
+            return Ok("str");
+        }
+        let [data, iv, tag, kind] = split_fields(envelope).ok_or(ValueError::NotEnvelope)?;
+        let start = out.len();
+        // Padded base64 decodes to at most three bytes per four characters.
+        out.resize(start + data.len() / 4 * 3, 0);
+        let opened = (|| {
+            let len = decode_into(data, &mut out[start..]).map_err(|_| ValueError::Base64("data"))?;
+            let (iv, iv_len) = decode_iv(iv)?;
+            let tag = decode_tag(tag)?;
+            let kind = scalar::static_tag(kind).ok_or_else(|| ScalarError::UnknownType(kind.to_owned()))?;
+            let buf = &mut out[start..start + len];
+            self.aead.open_slice(&iv[..iv_len], buf, &tag, aad)?;
+            Ok((len, kind))
+        })();
+        match opened {
+            Ok((len, kind)) => {
+                out.truncate(start + len);
+                Ok(kind)
+            }
+            Err(e) => {
+                out.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
     /// Decrypts an envelope into a typed value.
     pub fn decrypt(&self, envelope: &str, aad: &str) -> Result<Scalar, ValueError> {
         let (plain, kind) = self.decrypt_bytes(envelope, aad)?;
         Ok(scalar::from_plaintext(kind, plain)?)
     }
 
-    fn stash_lookup(&self, kind: &str, plain: &[u8], aad: &str) -> Option<[u8; SOPS_IV_LEN]> {
+    fn stash_lookup(&self, kind: &str, plain: &[u8], aad: &[u8]) -> Option<[u8; SOPS_IV_LEN]> {
         if !self.stashed.load(Ordering::Acquire) {
             return None;
         }
@@ -323,7 +375,7 @@ impl ValueCipher {
         if stash.is_empty() {
             return None;
         }
-        stash.get(&fingerprint(kind, plain, aad.as_bytes())).copied()
+        stash.get(&fingerprint(kind, plain, aad)).copied()
     }
 }
 

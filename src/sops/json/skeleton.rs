@@ -1,0 +1,549 @@
+//! A JSON file as its output *skeleton*: the text the JSON store would write for it, with a hole
+//! where each value goes, plus the list of those values ("leaves") as places in the input.
+//!
+//! This is what lets `decrypt` and `encrypt` of a whole JSON file skip the tree (see
+//! [`crate::sops::stream`]). Building the tree costs an allocation per key and per value and a
+//! copy of every `ENC[…]`, then a wipe and a free of each: for a 10,000-value file that was more
+//! than the cryptography (`tests/bench/README.md`, "JSON"). Here the input is read once, every
+//! value stays where it is in the input, and the fixed text (indentation, keys, punctuation) is
+//! written as it goes by. [`Skeleton::fill`] then turns the leaves into their output text in
+//! chunks on all cores, and hands the bytes each leaf puts into the MAC to one hasher in
+//! document order.
+//!
+//! The walk is the tree path's, in a different form: a leaf's AAD is the keys of its path joined
+//! by `:` (list elements add nothing), `null` is not a leaf, and the text around the leaves is
+//! [`Writer`]'s layout. The scanner only accepts what it can handle exactly like the tree path:
+//! anything else (invalid JSON, invalid UTF-8, nesting past the limit, two `sops` entries) gives
+//! `None`, and the caller falls back to the tree, which also reports the error.
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+
+use sha2::{Digest, Sha512};
+use zeroize::Zeroizing;
+
+use super::{JsonStore, Parser, Writer, write_go_string};
+use crate::sops::metadata::SOPS_KEY;
+use crate::sops::rules::Selection;
+use crate::sops::store::{Limits, check_size};
+use crate::sops::tree::{Scalar, Value};
+
+/// A value of the input.
+pub(in crate::sops) enum Token {
+    /// A string: its text between the quotes, and whether that has escapes to decode.
+    Str { text: Range<usize>, escaped: bool },
+    /// A number or a boolean, already parsed.
+    Scalar(Scalar),
+}
+
+/// One value and where its output goes.
+pub(in crate::sops) struct Leaf {
+    /// Where in the skeleton the value's text goes.
+    hole: usize,
+    /// The key it sits under (its path).
+    node: usize,
+    pub token: Token,
+}
+
+/// A key on some value's path: each key of the input is one node, pointing at the key of the
+/// map that holds it.
+struct Node<'a> {
+    parent: Option<usize>,
+    key: Cow<'a, str>,
+    /// The AAD of the values under it, in [`Skeleton::aads`].
+    aad: Range<usize>,
+}
+
+/// The text of a string value: borrowed from the input, or decoded from its escapes.
+pub(in crate::sops) enum Text<'a> {
+    Input(&'a str),
+    /// Decoded escapes: may be plaintext, so wiped.
+    Decoded(Zeroizing<Vec<u8>>),
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Text::Input(text) => text.as_bytes(),
+            Text::Decoded(bytes) => bytes,
+        }
+    }
+}
+
+impl Text<'_> {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Text::Input(text) => Some(text),
+            Text::Decoded(bytes) => std::str::from_utf8(bytes).ok(),
+        }
+    }
+}
+
+pub(in crate::sops) struct Skeleton<'a> {
+    input: &'a str,
+    /// The parser's settings, for decoding escaped strings later.
+    negative_zero_is_float: bool,
+    text: Vec<u8>,
+    leaves: Vec<Leaf>,
+    nodes: Vec<Node<'a>>,
+    aads: Vec<u8>,
+    /// Whether the values under each node are encrypted ([`Skeleton::select`]).
+    encrypted: Vec<bool>,
+    /// The value of the top-level `sops` entry (left out of the skeleton).
+    sops: Option<Value>,
+    /// How many entries of the top-level map are in the skeleton.
+    top_entries: usize,
+}
+
+/// Leaves per chunk of work: large enough that handing chunks around costs nothing, small
+/// enough that the MAC hashing can follow the decryption closely.
+const CHUNK: usize = 256;
+
+/// Below this many leaves, threads cost more than they save.
+const PARALLEL_MIN: usize = 512;
+
+impl JsonStore {
+    /// Scans a JSON file into its skeleton, laid out with this store's indentation. `encrypted`
+    /// reads numbers as [`JsonStore`]'s `load_encrypted` does. `None` for anything the skeleton
+    /// does not handle the way the tree path does; the caller then takes the tree path.
+    pub(in crate::sops) fn skeleton<'a>(&self, input: &'a [u8], encrypted: bool) -> Option<Skeleton<'a>> {
+        let limits = Limits::default();
+        check_size(input, &limits).ok()?;
+        let text = std::str::from_utf8(input).ok()?;
+        let parser = Parser {
+            input,
+            pos: 0,
+            depth: 0,
+            max_depth: limits.max_depth,
+            negative_zero_is_float: encrypted,
+            utf8: true,
+        };
+        let mut scan = Scan {
+            parser,
+            writer: Writer { out: Vec::with_capacity(input.len() / 4), indent: self.indent() },
+            skeleton: Skeleton {
+                input: text,
+                negative_zero_is_float: encrypted,
+                text: Vec::new(),
+                leaves: Vec::new(),
+                nodes: Vec::new(),
+                aads: Vec::new(),
+                encrypted: Vec::new(),
+                sops: None,
+                top_entries: 0,
+            },
+        };
+        scan.document()?;
+        let mut skeleton = scan.skeleton;
+        skeleton.text = scan.writer.out;
+        Some(skeleton)
+    }
+}
+
+/// The scanner: a [`Parser`] for the input, a [`Writer`] for the skeleton.
+struct Scan<'a> {
+    parser: Parser<'a>,
+    writer: Writer,
+    skeleton: Skeleton<'a>,
+}
+
+impl<'a> Scan<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.parser.peek()
+    }
+
+    /// Skips whitespace and consumes `byte` if it comes next.
+    fn eat(&mut self, byte: u8) -> bool {
+        self.parser.skip_ws();
+        let found = self.peek() == Some(byte);
+        if found {
+            self.parser.pos += 1;
+        }
+        found
+    }
+
+    fn enter(&mut self, depth: usize) -> Option<()> {
+        (depth < self.parser.max_depth).then_some(())
+    }
+
+    fn document(&mut self) -> Option<()> {
+        if !self.eat(b'{') {
+            return None;
+        }
+        // sops stops after the top-level object, and so does this.
+        self.object(None, 0)
+    }
+
+    /// The members of an object whose `{` has been consumed, under `node`. The top-level
+    /// object (`node` is `None`) is left open: what closes it depends on the caller.
+    fn object(&mut self, node: Option<usize>, depth: usize) -> Option<()> {
+        self.enter(depth)?;
+        let top = node.is_none();
+        self.writer.out.push(b'{');
+        let mut entries = 0;
+        if !self.eat(b'}') {
+            loop {
+                if !self.eat(b'"') {
+                    return None;
+                }
+                let key = self.key()?;
+                if !self.eat(b':') {
+                    return None;
+                }
+                if top && key == SOPS_KEY {
+                    if self.skeleton.sops.is_some() {
+                        return None;
+                    }
+                    self.skeleton.sops = Some(self.parser.value().ok()?);
+                } else {
+                    if entries > 0 {
+                        self.writer.out.push(b',');
+                    }
+                    entries += 1;
+                    self.writer.newline(depth + 1);
+                    write_go_string(&mut self.writer.out, key.as_bytes());
+                    self.writer.out.extend_from_slice(b": ");
+                    let child = self.skeleton.push_node(node, key);
+                    self.value(child, depth + 1)?;
+                }
+                if self.eat(b',') {
+                    continue;
+                }
+                if self.eat(b'}') {
+                    break;
+                }
+                return None;
+            }
+        }
+        if top {
+            self.skeleton.top_entries = entries;
+        } else {
+            if entries > 0 {
+                self.writer.newline(depth);
+            }
+            self.writer.out.push(b'}');
+        }
+        Some(())
+    }
+
+    /// The elements of an array whose `[` has been consumed.
+    fn array(&mut self, node: usize, depth: usize) -> Option<()> {
+        self.enter(depth)?;
+        self.writer.out.push(b'[');
+        if self.eat(b']') {
+            self.writer.out.push(b']');
+            return Some(());
+        }
+        let mut first = true;
+        loop {
+            if !first {
+                self.writer.out.push(b',');
+            }
+            first = false;
+            self.writer.newline(depth + 1);
+            self.value(node, depth + 1)?;
+            if self.eat(b',') {
+                continue;
+            }
+            if self.eat(b']') {
+                break;
+            }
+            return None;
+        }
+        self.writer.newline(depth);
+        self.writer.out.push(b']');
+        Some(())
+    }
+
+    fn value(&mut self, node: usize, depth: usize) -> Option<()> {
+        self.parser.skip_ws();
+        match self.peek()? {
+            b'{' => {
+                self.parser.pos += 1;
+                self.object(Some(node), depth)
+            }
+            b'[' => {
+                self.parser.pos += 1;
+                self.array(node, depth)
+            }
+            b'"' => {
+                self.parser.pos += 1;
+                let (text, escaped) = self.string()?;
+                self.leaf(node, Token::Str { text, escaped });
+                Some(())
+            }
+            _ => match self.parser.value().ok()? {
+                Value::Null => {
+                    self.writer.out.extend_from_slice(b"null");
+                    Some(())
+                }
+                Value::Scalar(scalar) => {
+                    self.leaf(node, Token::Scalar(scalar));
+                    Some(())
+                }
+                Value::Map(_) | Value::List(_) => None,
+            },
+        }
+    }
+
+    fn leaf(&mut self, node: usize, token: Token) {
+        self.skeleton.leaves.push(Leaf { hole: self.writer.out.len(), node, token });
+    }
+
+    /// Finds the end of a string whose opening quote has been consumed, without decoding it.
+    fn string(&mut self) -> Option<(Range<usize>, bool)> {
+        let start = self.parser.pos;
+        let mut escaped = false;
+        loop {
+            let rest = self.parser.input.get(self.parser.pos..)?;
+            self.parser.pos += crate::sops::scan::position(rest, |b| (b == b'"') | (b == b'\\') | (b < 0x20))?;
+            match self.peek()? {
+                b'"' => {
+                    self.parser.pos += 1;
+                    return Some((start..self.parser.pos - 1, escaped));
+                }
+                // The escape itself is checked when the string is decoded.
+                b'\\' => {
+                    escaped = true;
+                    self.parser.pos += 2;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A key whose opening quote has been consumed.
+    fn key(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.parser.pos;
+        let (text, escaped) = self.string()?;
+        if !escaped {
+            return self.skeleton.input.get(text).map(Cow::Borrowed);
+        }
+        let mut decoder = Parser { pos: start, ..self.parser };
+        String::from_utf8(decoder.string().ok()?).ok().map(Cow::Owned)
+    }
+}
+
+impl<'a> Skeleton<'a> {
+    fn push_node(&mut self, parent: Option<usize>, key: Cow<'a, str>) -> usize {
+        let start = self.aads.len();
+        if let Some(parent) = parent {
+            let prefix = self.nodes[parent].aad.clone();
+            self.aads.extend_from_within(prefix);
+        }
+        self.aads.extend_from_slice(key.as_bytes());
+        self.aads.push(b':');
+        self.nodes.push(Node { parent, key, aad: start..self.aads.len() });
+        self.nodes.len() - 1
+    }
+
+    /// The value of the top-level `sops` entry, if there was one.
+    pub fn take_sops(&mut self) -> Option<Value> {
+        self.sops.take()
+    }
+
+    pub fn has_sops(&self) -> bool {
+        self.sops.is_some()
+    }
+
+    /// How many entries the output's top-level map has (the `sops` entry not counted).
+    pub fn top_entries(&self) -> usize {
+        self.top_entries
+    }
+
+    /// What closes the top-level map of a plaintext file, as [`Writer`] ends it.
+    pub fn closing(&self) -> &'static [u8] {
+        if self.top_entries > 0 { b"\n}\n" } else { b"}\n" }
+    }
+
+    /// Decides which leaves are encrypted under `rule`, as [`crate::sops::rules::should_encrypt`]
+    /// does for each value of a JSON file (which has no comments). A rule on keys tests each
+    /// key once: a value's path matches when its own key or an ancestor's does.
+    pub fn select(&mut self, rule: Option<&Selection>) {
+        let no_comments = crate::sops::rules::CommentStack::default();
+        let every = |encrypted| vec![encrypted; self.nodes.len()];
+        self.encrypted = match rule {
+            Some(rule) => match rule.encrypts_matching_paths() {
+                Some(encrypts_matches) => {
+                    let mut matched: Vec<bool> = Vec::with_capacity(self.nodes.len());
+                    for node in &self.nodes {
+                        let above = node.parent.is_some_and(|p| matched[p]);
+                        matched.push(above || rule.key_matches(&node.key));
+                    }
+                    matched.into_iter().map(|m| m == encrypts_matches).collect()
+                }
+                None => every(crate::sops::rules::should_encrypt::<&str>(Some(rule), &[], &no_comments, false)),
+            },
+            None => every(true),
+        };
+    }
+
+    pub fn is_encrypted(&self, leaf: &Leaf) -> bool {
+        self.encrypted.get(leaf.node).copied().unwrap_or(true)
+    }
+
+    pub fn aad(&self, leaf: &Leaf) -> &[u8] {
+        &self.aads[self.nodes[leaf.node].aad.clone()]
+    }
+
+    /// A string leaf's text; `None` for an invalid escape (the tree path reports it).
+    pub fn text(&self, text: &Range<usize>, escaped: bool) -> Option<Text<'a>> {
+        if !escaped {
+            return self.input.get(text.clone()).map(Text::Input);
+        }
+        let mut decoder = Parser {
+            input: self.input.as_bytes(),
+            pos: text.start,
+            depth: 0,
+            max_depth: 0,
+            negative_zero_is_float: self.negative_zero_is_float,
+            utf8: true,
+        };
+        decoder.string().ok().map(|bytes| Text::Decoded(Zeroizing::new(bytes)))
+    }
+
+    /// Fills the holes: `fill` writes a leaf's output text to its first buffer and the bytes the
+    /// MAC covers to its second, or gives `None` to give up (then so does this). Leaves are
+    /// filled in chunks on all cores; each chunk's MAC bytes go to `hasher` in document order,
+    /// hashed by the thread that made them as soon as the chunks before have been. Returns the
+    /// skeleton with its holes filled, followed by `tail`.
+    pub fn fill<F>(&self, fill: F, hasher: Option<&mut Sha512>, tail: &[u8]) -> Option<Vec<u8>>
+    where
+        F: Fn(&Leaf, &mut Vec<u8>, &mut Vec<u8>) -> Option<()> + Sync,
+    {
+        // Enough for any decrypted file, and for most encrypted ones (an envelope is about 4/3
+        // of its value plus 100 bytes); pages that are never written cost nothing.
+        let values: usize = self.leaves.iter().map(|leaf| 2 * leaf.token_len() + 128).sum();
+        let mut out = Vec::with_capacity(self.text.len() + values + tail.len());
+        let chunks = self.leaves.len().div_ceil(CHUNK);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads < 2 || self.leaves.len() < PARALLEL_MIN {
+            let mut mac = Zeroizing::new(Vec::new());
+            let mut hasher = hasher;
+            for index in 0..chunks {
+                out.extend_from_slice(&self.fill_chunk(index, &fill, &mut mac)?);
+                if let Some(hasher) = hasher.as_deref_mut() {
+                    hasher.update(mac.as_slice());
+                }
+                mac.clear();
+            }
+        } else {
+            self.in_parallel(chunks, threads, &fill, hasher, &mut out)?;
+        }
+        out.extend_from_slice(self.text.get(self.leaves.last().map_or(0, |leaf| leaf.hole)..)?);
+        out.extend_from_slice(tail);
+        Some(out)
+    }
+
+    /// The output of one chunk of leaves: for each, the skeleton text before its hole, then its
+    /// value. The chunk's MAC bytes go to `mac`.
+    fn fill_chunk<F>(&self, index: usize, fill: &F, mac: &mut Vec<u8>) -> Option<Zeroizing<Vec<u8>>>
+    where
+        F: Fn(&Leaf, &mut Vec<u8>, &mut Vec<u8>) -> Option<()>,
+    {
+        let leaves = self.leaves.get(index * CHUNK..self.leaves.len().min((index + 1) * CHUNK))?;
+        let from = match index {
+            0 => 0,
+            _ => self.leaves[index * CHUNK - 1].hole,
+        };
+        let until = leaves.last().map_or(from, |leaf| leaf.hole);
+        let values: usize = leaves.iter().map(Leaf::token_len).sum();
+        let mut out = Zeroizing::new(Vec::with_capacity(until - from + values));
+        let mut at = from;
+        for leaf in leaves {
+            out.extend_from_slice(self.text.get(at..leaf.hole)?);
+            at = leaf.hole;
+            fill(leaf, &mut out, mac)?;
+        }
+        Some(out)
+    }
+
+    /// [`Skeleton::fill`] on `threads` threads. Each takes the next chunk, fills it, waits for
+    /// the chunks before it to be hashed and hashes its own; this thread appends the chunks to
+    /// `out` in order as they come.
+    fn in_parallel<F>(
+        &self,
+        chunks: usize,
+        threads: usize,
+        fill: &F,
+        hasher: Option<&mut Sha512>,
+        out: &mut Vec<u8>,
+    ) -> Option<()>
+    where
+        F: Fn(&Leaf, &mut Vec<u8>, &mut Vec<u8>) -> Option<()> + Sync,
+    {
+        let next = AtomicUsize::new(0);
+        let give_up = AtomicBool::new(false);
+        // The index of the chunk whose MAC bytes are due, and the hasher.
+        let turn = Mutex::new((0, hasher));
+        let turn_changed = Condvar::new();
+        std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::channel::<(usize, Zeroizing<Vec<u8>>)>();
+            for _ in 0..threads {
+                let sender = sender.clone();
+                let (next, give_up, turn, turn_changed) = (&next, &give_up, &turn, &turn_changed);
+                scope.spawn(move || {
+                    let mut mac = Zeroizing::new(Vec::new());
+                    while !give_up.load(Ordering::Relaxed) {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        if index >= chunks {
+                            break;
+                        }
+                        let Some(part) = self.fill_chunk(index, fill, &mut mac) else {
+                            // Under the lock, so that no thread can miss the wake-up between
+                            // checking the flag and waiting.
+                            let due = turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                            give_up.store(true, Ordering::Relaxed);
+                            drop(due);
+                            turn_changed.notify_all();
+                            break;
+                        };
+                        let mut due = turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        while due.0 != index && !give_up.load(Ordering::Relaxed) {
+                            due = turn_changed.wait(due).unwrap_or_else(std::sync::PoisonError::into_inner);
+                        }
+                        if give_up.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        if let Some(hasher) = due.1.as_deref_mut() {
+                            hasher.update(mac.as_slice());
+                        }
+                        due.0 += 1;
+                        drop(due);
+                        turn_changed.notify_all();
+                        mac.clear();
+                        if sender.send((index, part)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(sender);
+            let mut waiting: Vec<Option<Zeroizing<Vec<u8>>>> = (0..chunks).map(|_| None).collect();
+            let mut appended = 0;
+            for (index, part) in receiver {
+                waiting[index] = Some(part);
+                while let Some(slot) = waiting.get_mut(appended)
+                    && let Some(part) = slot.take()
+                {
+                    out.extend_from_slice(&part);
+                    appended += 1;
+                }
+            }
+            (appended == chunks && !give_up.load(Ordering::Relaxed)).then_some(())
+        })
+    }
+}
+
+impl Leaf {
+    /// The length of the value in the input.
+    fn token_len(&self) -> usize {
+        match &self.token {
+            Token::Str { text, .. } => text.len() + 2,
+            Token::Scalar(_) => 24,
+        }
+    }
+}
