@@ -283,6 +283,33 @@ mod tests {
         }
     }
 
+    /// Enough values to be filled on several threads, in many chunks.
+    #[test]
+    fn large_files_match_the_tree() {
+        let id = Identity::generate();
+        let doc: Branch = (0..3000)
+            .map(|i| Item::Pair {
+                key: Key::Str(format!("k{i}")),
+                value: match i % 4 {
+                    0 => Value::Scalar(Scalar::Int(i)),
+                    1 => Value::Map(vec![Item::Pair { key: "x_unencrypted".into(), value: Value::str("clear") }]),
+                    _ => Value::str(&"v<".repeat(i as usize % 50)),
+                },
+            })
+            .collect();
+        let plain = json(None).emit_plain(std::slice::from_ref(&doc)).unwrap();
+        let sealed = encrypt(&json(None), &plain, &params(&id, None, false)).expect("fast path");
+        let options = OpenOptions::default();
+        let tree = tree_decrypt(&sealed, &keyring(&id), &options, &json(None)).unwrap();
+        assert_eq!(tree, plain);
+        assert_eq!(decrypt(&json(None), &sealed, &keyring(&id), &options), Some(plain));
+        // A value that fails in a late chunk stops every thread and leaves the file to the tree.
+        let text = String::from_utf8(sealed).unwrap();
+        let at = text[..text.find("\"sops\"").unwrap()].rfind("data:").unwrap();
+        let tampered = format!("{}AA{}", &text[..at + 5], &text[at + 5..]);
+        assert_eq!(decrypt(&json(None), tampered.as_bytes(), &keyring(&id), &options), None);
+    }
+
     #[test]
     fn escapes_and_other_types_take_the_fast_path() {
         let id = Identity::generate();

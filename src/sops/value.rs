@@ -74,7 +74,9 @@ fn split_fields(s: &str) -> Option<[&str; 4]> {
     let rest = s.strip_prefix(PREFIX)?;
     // Greedy groups: each field ends at the *last* delimiter that still leaves a match for the
     // rest, so search from the right: the last ']', then the last ",type:" before it, and so on.
-    let close = rest.rfind(']')?;
+    // The delimiters sit a few bytes from the end: a plain backwards loop finds them sooner
+    // than the vectorised searchers, whose set-up dominated for such short distances.
+    let close = rest.bytes().rposition(|b| b == b']')?;
     let type_at = rfind_short(&rest[..close], ",type:")?;
     let tag_at = rfind_short(&rest[..type_at], ",tag:")?;
     let iv_at = rfind_short(&rest[..tag_at], ",iv:")?;
@@ -85,10 +87,11 @@ fn split_fields(s: &str) -> Option<[&str; 4]> {
 /// `rfind` for the short delimiters, which sit a few bytes from the end: a plain backwards
 /// scan beats the general substring searcher here.
 fn rfind_short(hay: &str, needle: &str) -> Option<usize> {
-    // Every delimiter starts with ','; walk the commas from the right (a memrchr each).
-    let mut end = hay.len();
-    while let Some(i) = hay[..end].rfind(',') {
-        if hay[i..].starts_with(needle) {
+    // Every delimiter starts with ','; walk the commas from the right.
+    let bytes = hay.as_bytes();
+    let mut end = bytes.len();
+    while let Some(i) = bytes[..end].iter().rposition(|&b| b == b',') {
+        if bytes[i..].starts_with(needle.as_bytes()) {
             return Some(i);
         }
         end = i;
