@@ -138,6 +138,7 @@ impl Store for JsonStore {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+#[derive(Clone, Copy)]
 struct Parser<'a> {
     input: &'a [u8],
     pos: usize,

@@ -19,7 +19,7 @@ use super::crypt;
 use super::datakey;
 use super::gotime::GoTime;
 use super::json::JsonStore;
-use super::json::skeleton::{Leaf, Skeleton, Token};
+use super::json::skeleton::{Leaf, Skeleton, Text, Token};
 use super::metadata::Metadata;
 use super::ops::{EncryptParams, OpenOptions};
 use super::rules::Selection;
@@ -146,10 +146,10 @@ impl Values<'_, '_> {
         let (skeleton, cipher) = (self.skeleton, self.cipher);
         let (encrypted, covered) = self.selection(leaf);
         let (kind, plain, clear): (&str, _, Option<&Scalar>) = match &leaf.token {
-            Token::Str { text, escaped } => ("str", Plain::Text(skeleton.text(text, *escaped)?), None),
+            Token::Str { text, escaped } => ("str", skeleton.text(text, *escaped)?, None),
             Token::Scalar(value) => (
                 scalar::type_tag(value).ok()?,
-                Plain::Bytes(Zeroizing::new(scalar::plaintext(value).ok()?.into_owned())),
+                Text::Owned(Zeroizing::new(scalar::plaintext(value).ok()?.into_owned())),
                 Some(value),
             ),
         };
@@ -167,22 +167,6 @@ impl Values<'_, '_> {
             (false, None) => super::json::write_go_string(out, &plain),
         }
         Some(())
-    }
-}
-
-/// A value's plaintext: a string's text, or another type's text form.
-enum Plain<'a> {
-    Text(super::json::skeleton::Text<'a>),
-    Bytes(Zeroizing<Vec<u8>>),
-}
-
-impl std::ops::Deref for Plain<'_> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Plain::Text(text) => text,
-            Plain::Bytes(bytes) => bytes,
-        }
     }
 }
 

@@ -133,6 +133,26 @@ pub fn parse(s: &str) -> Result<Envelope<'_>, ValueError> {
 /// Ciphertexts up to this long are decoded on the stack by [`ValueCipher::decrypt_in_place`].
 const INLINE_DATA: usize = 512;
 
+/// Room for the decoded data field: padded base64 decodes to at most three bytes per four
+/// characters.
+fn data_room(data: &str) -> usize {
+    data.len() / 4 * 3
+}
+
+/// What [`ValueCipher::open_fields`] found: the plaintext's length, its type tag, its IV.
+struct Opened {
+    len: usize,
+    kind: &'static str,
+    iv: [u8; MAX_IV_LEN],
+    iv_len: usize,
+}
+
+impl Opened {
+    fn iv(&self) -> &[u8] {
+        &self.iv[..self.iv_len]
+    }
+}
+
 fn decode_iv(iv: &str) -> Result<([u8; MAX_IV_LEN], usize), ValueError> {
     let mut iv_buf = [0u8; MAX_IV_LEN];
     let iv_len = decode_into(iv, &mut iv_buf).map_err(|e| match e {
@@ -161,8 +181,7 @@ pub fn envelope_len(len: usize, kind: &str) -> usize {
 
 /// Writes an envelope.
 pub fn format(data: &[u8], iv: &[u8], tag: &[u8], kind: &str) -> String {
-    let b64 = |n: usize| n.div_ceil(3) * 4;
-    let mut out = Vec::with_capacity(PREFIX.len() + b64(data.len()) + b64(iv.len()) + b64(tag.len()) + kind.len() + 16);
+    let mut out = Vec::with_capacity(envelope_len(data.len(), kind));
     format_into(&mut out, data, iv, tag, kind);
     String::from_utf8(out).expect("an envelope is ASCII: base64 and a type tag")
 }
@@ -300,68 +319,71 @@ impl ValueCipher {
             return Ok("str");
         }
         let envelope = std::str::from_utf8(text.expose()).map_err(|_| ValueError::NotEnvelope)?;
-        let [data, iv, tag, kind] = split_fields(envelope).ok_or(ValueError::NotEnvelope)?;
+        let fields = split_fields(envelope).ok_or(ValueError::NotEnvelope)?;
         // Only the decoded part is wiped (below), not the whole array: zeroize writes byte by
         // byte, and a 512-byte wipe per value showed in profiles.
         let mut stack = [0u8; INLINE_DATA];
         let mut heap: Vec<u8>;
-        let buf: &mut [u8] = match decode_into(data, &mut stack[..]) {
-            Ok(len) => &mut stack[..len],
-            Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
-                heap = decode_vec(data).map_err(|_| ValueError::Base64("data"))?;
+        let room = data_room(fields[0]);
+        let buf: &mut [u8] = match stack.get_mut(..room) {
+            Some(buf) => buf,
+            None => {
+                heap = vec![0; room];
                 &mut heap[..]
             }
-            Err(base64::DecodeSliceError::DecodeError(_)) => return Err(ValueError::Base64("data")),
         };
-        let (iv, iv_len) = decode_iv(iv)?;
-        let tag = decode_tag(tag)?;
-        let kind = scalar::static_tag(kind).ok_or_else(|| ScalarError::UnknownType(kind.to_owned()));
-        // On failure the buffer still holds ciphertext only (the tag is checked first).
-        self.aead.open_slice(&iv[..iv_len], buf, &tag, aad.as_bytes())?;
-        let kind = kind.inspect_err(|_| buf.zeroize())?;
-        text.replace_envelope(buf);
-        buf.zeroize();
+        let opened = self.open_fields(fields, aad.as_bytes(), buf)?;
+        let plain = &mut buf[..opened.len];
+        text.replace_envelope(plain);
+        plain.zeroize();
         if self.recording
-            && let Ok(iv) = <[u8; SOPS_IV_LEN]>::try_from(&iv[..iv_len])
+            && let Ok(iv) = <[u8; SOPS_IV_LEN]>::try_from(opened.iv())
         {
+            let kind = opened.kind;
             let stash_kind = if kind == "bytes" { "str" } else { kind };
             self.stash.lock().expect("stash lock").insert(fingerprint(stash_kind, text.expose(), aad.as_bytes()), iv);
             self.stashed.store(true, Ordering::Release);
         }
-        Ok(kind)
+        Ok(opened.kind)
     }
 
     /// Decrypts an envelope and appends its plaintext to `out`; returns the type tag. For
     /// callers that collect many values in one buffer: no allocation per value. Does not
-    /// record IVs. On error `out` is as it was (the tag is checked before anything is
-    /// decrypted, so nothing but ciphertext was ever written to it).
+    /// record IVs. On error `out` is as it was.
     pub fn decrypt_append(&self, envelope: &str, aad: &[u8], out: &mut Vec<u8>) -> Result<&'static str, ValueError> {
         if envelope.is_empty() {
             return Ok("str");
         }
-        let [data, iv, tag, kind] = split_fields(envelope).ok_or(ValueError::NotEnvelope)?;
+        let fields = split_fields(envelope).ok_or(ValueError::NotEnvelope)?;
         let start = out.len();
-        // Padded base64 decodes to at most three bytes per four characters.
-        out.resize(start + data.len() / 4 * 3, 0);
-        let opened = (|| {
-            let len = decode_into(data, &mut out[start..]).map_err(|_| ValueError::Base64("data"))?;
-            let (iv, iv_len) = decode_iv(iv)?;
-            let tag = decode_tag(tag)?;
-            let kind = scalar::static_tag(kind).ok_or_else(|| ScalarError::UnknownType(kind.to_owned()))?;
-            let buf = &mut out[start..start + len];
-            self.aead.open_slice(&iv[..iv_len], buf, &tag, aad)?;
-            Ok((len, kind))
-        })();
-        match opened {
-            Ok((len, kind)) => {
-                out.truncate(start + len);
-                Ok(kind)
+        out.resize(start + data_room(fields[0]), 0);
+        match self.open_fields(fields, aad, &mut out[start..]) {
+            Ok(opened) => {
+                out.truncate(start + opened.len);
+                Ok(opened.kind)
             }
             Err(e) => {
                 out.truncate(start);
                 Err(e)
             }
         }
+    }
+
+    /// Decodes an envelope's fields and decrypts its data in `buf`, which needs
+    /// [`data_room`] bytes. The fields are checked in sops's order (data, iv, tag), then the
+    /// tag, then the type. On error `buf` holds no plaintext: the tag is checked before
+    /// anything is decrypted, and a bad type wipes what was.
+    fn open_fields(&self, [data, iv, tag, kind]: [&str; 4], aad: &[u8], buf: &mut [u8]) -> Result<Opened, ValueError> {
+        let len = decode_into(data, buf).map_err(|_| ValueError::Base64("data"))?;
+        let (iv, iv_len) = decode_iv(iv)?;
+        let tag = decode_tag(tag)?;
+        let plain = &mut buf[..len];
+        self.aead.open_slice(&iv[..iv_len], plain, &tag, aad)?;
+        let Some(kind) = scalar::static_tag(kind) else {
+            plain.zeroize();
+            return Err(ScalarError::UnknownType(kind.to_owned()).into());
+        };
+        Ok(Opened { len, kind, iv, iv_len })
     }
 
     /// Decrypts an envelope into a typed value.

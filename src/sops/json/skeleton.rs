@@ -56,11 +56,12 @@ struct Node<'a> {
     aad: Range<usize>,
 }
 
-/// The text of a string value: borrowed from the input, or decoded from its escapes.
+/// The text of a value: borrowed from the input, or made from it (a string's decoded escapes,
+/// a number's text form).
 pub(in crate::sops) enum Text<'a> {
     Input(&'a str),
-    /// Decoded escapes: may be plaintext, so wiped.
-    Decoded(Zeroizing<Vec<u8>>),
+    /// May be plaintext, so wiped.
+    Owned(Zeroizing<Vec<u8>>),
 }
 
 impl std::ops::Deref for Text<'_> {
@@ -68,7 +69,7 @@ impl std::ops::Deref for Text<'_> {
     fn deref(&self) -> &[u8] {
         match self {
             Text::Input(text) => text.as_bytes(),
-            Text::Decoded(bytes) => bytes,
+            Text::Owned(bytes) => bytes,
         }
     }
 }
@@ -77,15 +78,15 @@ impl Text<'_> {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Text::Input(text) => Some(text),
-            Text::Decoded(bytes) => std::str::from_utf8(bytes).ok(),
+            Text::Owned(bytes) => std::str::from_utf8(bytes).ok(),
         }
     }
 }
 
 pub(in crate::sops) struct Skeleton<'a> {
     input: &'a str,
-    /// The parser's settings, for decoding escaped strings later.
-    negative_zero_is_float: bool,
+    /// The scanner's parser as it started, for decoding escaped strings later.
+    parser: Parser<'a>,
     text: Vec<u8>,
     leaves: Vec<Leaf>,
     nodes: Vec<Node<'a>>,
@@ -126,7 +127,7 @@ impl JsonStore {
             writer: Writer { out: Vec::with_capacity(input.len() / 4), indent: self.indent() },
             skeleton: Skeleton {
                 input: text,
-                negative_zero_is_float: encrypted,
+                parser,
                 text: Vec::new(),
                 leaves: Vec::new(),
                 nodes: Vec::new(),
@@ -394,15 +395,7 @@ impl<'a> Skeleton<'a> {
         if !escaped {
             return self.input.get(text.clone()).map(Text::Input);
         }
-        let mut decoder = Parser {
-            input: self.input.as_bytes(),
-            pos: text.start,
-            depth: 0,
-            max_depth: 0,
-            negative_zero_is_float: self.negative_zero_is_float,
-            utf8: true,
-        };
-        decoder.string().ok().map(|bytes| Text::Decoded(Zeroizing::new(bytes)))
+        Parser { pos: text.start, ..self.parser }.string().ok().map(|bytes| Text::Owned(Zeroizing::new(bytes)))
     }
 
     /// Fills the holes: `fill` writes a leaf's output text to its first buffer and the bytes the
