@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
 use super::scalar::{self, ScalarError};
+use super::scan;
 use super::tree::Scalar;
 use crate::crypto::aead::{AeadError, SOPS_IV_LEN, SopsCipher, TAG_LEN};
 use crate::crypto::{DataKey, SecretBytes, random};
@@ -72,16 +73,42 @@ pub fn looks_encrypted(s: &[u8]) -> bool {
 /// The four raw fields of an envelope, with the regex's greedy semantics.
 fn split_fields(s: &str) -> Option<[&str; 4]> {
     let rest = s.strip_prefix(PREFIX)?;
-    // Greedy groups: each field ends at the *last* delimiter that still leaves a match for the
-    // rest, so search from the right: the last ']', then the last ",type:" before it, and so on.
-    // The delimiters sit a few bytes from the end: a plain backwards loop finds them sooner
-    // than the vectorised searchers, whose set-up dominated for such short distances.
+    // The regex's `.` stops at a newline, so a match lies before the first one (only the
+    // unanchored end may go past it).
+    let rest = rest.get(..scan::position(rest.as_bytes(), |b| b == b'\n').unwrap_or(rest.len()))?;
+    // Greedy groups: each field ends at the *last* delimiter that still leaves a non-empty
+    // match for the rest, so search from the right: the last ']', then the last ",type:" at
+    // least a byte before it, and so on. The delimiters sit a few bytes from the end: a plain
+    // backwards loop finds them sooner than the vectorised searchers, whose set-up dominated
+    // for such short distances.
     let close = rest.bytes().rposition(|b| b == b']')?;
-    let type_at = rfind_short(&rest[..close], ",type:")?;
-    let tag_at = rfind_short(&rest[..type_at], ",tag:")?;
-    let iv_at = rfind_short(&rest[..tag_at], ",iv:")?;
+    let type_at = rfind_short(&rest[..close.checked_sub(1)?], ",type:")?;
+    let (iv_at, tag_at) = match usual_layout(&rest.as_bytes()[..type_at]) {
+        Some(at) => at,
+        None => {
+            let tag_at = rfind_short(&rest[..type_at.checked_sub(1)?], ",tag:")?;
+            (rfind_short(&rest[..tag_at.checked_sub(1)?], ",iv:")?, tag_at)
+        }
+    };
     let fields = [&rest[..iv_at], &rest[iv_at + 4..tag_at], &rest[tag_at + 5..type_at], &rest[type_at + 6..close]];
     fields.iter().all(|f| !f.is_empty()).then_some(fields)
+}
+
+/// Where `,iv:` and `,tag:` start in `head` (an envelope up to `,type:`) when its IV and tag
+/// have the lengths sops writes (32 and 16 bytes in base64). The greedy search above would
+/// find the same places exactly when neither field holds a comma; two vectorised searches
+/// check that instead of a walk back over both fields byte by byte.
+fn usual_layout(head: &[u8]) -> Option<(usize, usize)> {
+    const IV_TEXT: usize = 44;
+    const TAG_TEXT: usize = 24;
+    let tag_at = head.len().checked_sub(TAG_TEXT + ",tag:".len())?;
+    let iv_at = tag_at.checked_sub(IV_TEXT + ",iv:".len())?;
+    let fields = head.get(iv_at + ",iv:".len()..)?;
+    let usual = head.get(iv_at..)?.starts_with(b",iv:")
+        && head.get(tag_at..)?.starts_with(b",tag:")
+        && scan::position(fields, |b| b == b',') == Some(IV_TEXT)
+        && scan::position(fields.get(IV_TEXT + 1..)?, |b| b == b',').is_none();
+    usual.then_some((iv_at, tag_at))
 }
 
 /// `rfind` for the short delimiters, which sit a few bytes from the end: a plain backwards
@@ -455,6 +482,12 @@ mod tests {
             parse("ENC[AES256_GCM,data:!!!!,iv:AA==,tag:AA==,type:str]"),
             Err(ValueError::Base64("data"))
         ));
+        // A delimiter that would leave the next field empty is not the one the regex takes:
+        // it backtracks to the one before.
+        assert_eq!(split_fields("ENC[AES256_GCM,data:a,iv:b,tag:c,tag:,type:str]"), Some(["a", "b", "c,tag:", "str"]));
+        assert_eq!(split_fields("ENC[AES256_GCM,data:a,iv:b,tag:c,type:]x]"), Some(["a", "b", "c", "]x"]));
+        // `.` stops at a newline.
+        assert_eq!(split_fields("ENC[AES256_GCM,data:a\n,iv:b,tag:c,type:str]"), None);
         // Trailing text after the last ']' is accepted, as by the unanchored regex.
         let e = parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]trailing").unwrap();
         assert_eq!(e.kind, "str");
@@ -464,12 +497,34 @@ mod tests {
         /// The hand-written splitter agrees with sops's own regex on arbitrary strings built
         /// from the delimiter alphabet.
         #[test]
-        fn matches_the_sops_regex(body in "[a-zA-Z0-9+/=,:\\]\\[]{0,40}") {
+        fn matches_the_sops_regex(body in "[a-zA-Z0-9+/=,:\\]\\[\n]{0,40}") {
             let re = regex::Regex::new(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]").unwrap();
             let s = format!("{PREFIX}{body}");
             let ours = split_fields(&s).map(|f| f.map(str::to_owned));
             let theirs = re.captures(&s).map(|c| [1, 2, 3, 4].map(|n| c[n].to_owned()));
             prop_assert_eq!(ours, theirs);
+        }
+
+        /// The same near the lengths sops writes, where the fast layout check decides: IVs
+        /// and tags of about the usual lengths, some with a delimiter's character (or a whole
+        /// delimiter) written over one of theirs.
+        #[test]
+        fn matches_the_sops_regex_near_the_usual_layout(
+            data in "[A-Za-z0-9+/=,:]{0,12}",
+            iv_len in prop_oneof![3 => Just(44usize), 1 => 40usize..48],
+            tag_len in prop_oneof![3 => Just(24usize), 1 => 20usize..28],
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), "[,:\n]|,iv:|,tag:|,type:"), 0..3),
+            kind in "str|int|[a-z,:]{1,6}",
+        ) {
+            let re = regex::Regex::new(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]").unwrap();
+            let mut s = format!("{PREFIX}{data},iv:{},tag:{},type:{kind}]", "A".repeat(iv_len), "B".repeat(tag_len));
+            for (at, text) in edits {
+                let at = PREFIX.len() + at.index(s.len() - PREFIX.len());
+                s.replace_range(at..(at + text.len()).min(s.len()), &text);
+            }
+            let ours = split_fields(&s).map(|f| f.map(str::to_owned));
+            let theirs = re.captures(&s).map(|c| [1, 2, 3, 4].map(|n| c[n].to_owned()));
+            prop_assert_eq!(ours, theirs, "{}", s);
         }
 
         /// The vectorised path accepts and decodes exactly what the Go-compatible decoder
