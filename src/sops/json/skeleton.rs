@@ -84,7 +84,7 @@ impl Text<'_> {
 }
 
 pub(in crate::sops) struct Skeleton<'a> {
-    input: &'a str,
+    input: Halves<'a>,
     /// The scanner's parser as it started, for decoding escaped strings later.
     parser: Parser<'a>,
     text: Vec<u8>,
@@ -110,10 +110,11 @@ impl JsonStore {
     /// Scans a JSON file into its skeleton, laid out with this store's indentation. `encrypted`
     /// reads numbers as [`JsonStore`]'s `load_encrypted` does. `None` for anything the skeleton
     /// does not handle the way the tree path does; the caller then takes the tree path.
+    ///
+    /// A large file is scanned by two threads, split at a top-level member (see [`split`]).
     pub(in crate::sops) fn skeleton<'a>(&self, input: &'a [u8], encrypted: bool) -> Option<Skeleton<'a>> {
         let limits = Limits::default();
         check_size(input, &limits).ok()?;
-        let text = std::str::from_utf8(input).ok()?;
         let parser = Parser {
             input,
             pos: 0,
@@ -122,25 +123,126 @@ impl JsonStore {
             negative_zero_is_float: encrypted,
             utf8: true,
         };
-        let mut scan = Scan {
+        if input.len() >= PARALLEL_SCAN_MIN
+            && let Some(at) = split(input)
+            && let Some(skeleton) = self.scan_in_halves(parser, at)
+        {
+            return Some(skeleton);
+        }
+        let whole = std::str::from_utf8(input).ok()?;
+        let mut scan = self.scanner(parser, Halves { first: whole, at: input.len(), second: "" }, input.len());
+        scan.document()?;
+        Some(scan.finish())
+    }
+
+    /// A scanner for `input` (of which `length` bytes are its to scan).
+    fn scanner<'a>(&self, parser: Parser<'a>, input: Halves<'a>, length: usize) -> Scan<'a> {
+        // Reserved from the input's size, so that they rarely grow (each growth copied them):
+        // in typical files an entry takes at least this much input text. Pages never written
+        // cost nothing.
+        const ENTRY_TEXT: usize = 64;
+        let entries = length / ENTRY_TEXT;
+        Scan {
             parser,
-            writer: Writer { out: Vec::with_capacity(input.len() / 4), indent: self.indent() },
+            writer: Writer { out: Vec::with_capacity(length / 4), indent: self.indent() },
+            stop: None,
+            stopped: false,
             skeleton: Skeleton {
-                input: text,
+                input,
                 parser,
                 text: Vec::new(),
-                leaves: Vec::new(),
-                nodes: Vec::new(),
-                aads: Vec::new(),
+                leaves: Vec::with_capacity(entries),
+                nodes: Vec::with_capacity(entries),
+                aads: Vec::with_capacity(length / 4),
                 encrypted: Vec::new(),
                 sops: None,
                 top_entries: 0,
             },
+        }
+    }
+
+    /// Scans the input up to the top-level comma at `at` on this thread and from it on
+    /// another. `None` if the comma turns out not to be a top-level one, or for anything the
+    /// scan gives up on; the caller then scans the whole input on one thread.
+    fn scan_in_halves<'a>(&self, parser: Parser<'a>, at: usize) -> Option<Skeleton<'a>> {
+        let (first, second) = parser.input.split_at(at);
+        // A split at an ASCII byte leaves both halves valid UTF-8 exactly when the whole is.
+        let rest = || {
+            let second = std::str::from_utf8(second).ok()?;
+            let mut scan = self.scanner(Parser { pos: at, ..parser }, Halves { first: "", at, second }, second.len());
+            // The comma, then the members after it, as the loop that wrote at least one
+            // before it would go on.
+            scan.eat(b',').then_some(())?;
+            let entries = scan.members(None, 0, 1)?;
+            let mut skeleton = scan.finish();
+            skeleton.top_entries = entries - 1;
+            Some(skeleton)
         };
-        scan.document()?;
-        let mut skeleton = scan.skeleton;
-        skeleton.text = scan.writer.out;
-        Some(skeleton)
+        let (head, tail) = std::thread::scope(|scope| {
+            let tail = scope.spawn(rest);
+            let head = std::str::from_utf8(first).ok().and_then(|first| {
+                let mut scan = self.scanner(parser, Halves { first, at, second: "" }, parser.input.len());
+                scan.stop = Some(at);
+                scan.document()?;
+                scan.stopped.then(|| scan.finish())
+            });
+            (head, tail.join().ok().flatten())
+        });
+        let mut head = head?;
+        head.append(tail?)?;
+        Some(head)
+    }
+}
+
+/// Inputs at least this large are scanned by two threads.
+const PARALLEL_SCAN_MIN: usize = 256 << 10;
+
+/// Where a second thread could start scanning: a comma that ends a top-level member near the
+/// middle of the input, found by the layout alone. Files written by sops, or by any JSON
+/// printer, indent the top-level keys all alike, one per line; the first key shows how. The
+/// guess is checked: the first thread only stops at the comma if its own scan reaches it at
+/// the top level (so it cannot be inside a string or a nested value).
+fn split(input: &[u8]) -> Option<usize> {
+    let open = crate::sops::scan::position(input, |b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?;
+    (input.get(open) == Some(&b'{')).then_some(())?;
+    let body = input.get(open + 1..)?;
+    let indent = body.get(..crate::sops::scan::position(body, |b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?)?;
+    // A file on one line has no layout to go by.
+    if !indent.contains(&b'\n') {
+        return None;
+    }
+    let mut from = input.len() / 2;
+    // Give up after a quarter of the file: a split far from the middle saves little.
+    while from < input.len() / 4 * 3 {
+        let newline = from + crate::sops::scan::position(input.get(from..)?, |b| b == b'\n')?;
+        let comma = newline.checked_sub(indent.iter().position(|&b| b == b'\n')? + 1)?;
+        if input.get(comma) == Some(&b',')
+            && input.get(comma + 1..)?.starts_with(indent)
+            && input.get(comma + 1 + indent.len()) == Some(&b'"')
+        {
+            return Some(comma);
+        }
+        from = newline + 1;
+    }
+    None
+}
+
+/// The input as valid UTF-8, in up to two halves: `first` from the start, `second` from
+/// byte `at`. A token never straddles `at`, which is a top-level comma.
+#[derive(Clone, Copy)]
+struct Halves<'a> {
+    first: &'a str,
+    at: usize,
+    second: &'a str,
+}
+
+impl<'a> Halves<'a> {
+    fn get(&self, range: Range<usize>) -> Option<&'a str> {
+        if range.end <= self.first.len() {
+            self.first.get(range)
+        } else {
+            self.second.get(range.start.checked_sub(self.at)?..range.end - self.at)
+        }
     }
 }
 
@@ -148,6 +250,9 @@ impl JsonStore {
 struct Scan<'a> {
     parser: Parser<'a>,
     writer: Writer,
+    /// A top-level comma to stop at (where another thread goes on), and whether it did.
+    stop: Option<usize>,
+    stopped: bool,
     skeleton: Skeleton<'a>,
 }
 
@@ -178,48 +283,13 @@ impl<'a> Scan<'a> {
         self.object(None, 0)
     }
 
-    /// The members of an object whose `{` has been consumed, under `node`. The top-level
-    /// object (`node` is `None`) is left open: what closes it depends on the caller.
+    /// An object whose `{` has been consumed, under `node`. The top-level object (`node` is
+    /// `None`) is left open: what closes it depends on the caller.
     fn object(&mut self, node: Option<usize>, depth: usize) -> Option<()> {
         self.enter(depth)?;
-        let top = node.is_none();
         self.writer.out.push(b'{');
-        let mut entries = 0;
-        if !self.eat(b'}') {
-            loop {
-                if !self.eat(b'"') {
-                    return None;
-                }
-                let key = self.key()?;
-                if !self.eat(b':') {
-                    return None;
-                }
-                if top && key == SOPS_KEY {
-                    if self.skeleton.sops.is_some() {
-                        return None;
-                    }
-                    self.skeleton.sops = Some(self.parser.value().ok()?);
-                } else {
-                    if entries > 0 {
-                        self.writer.out.push(b',');
-                    }
-                    entries += 1;
-                    self.writer.newline(depth + 1);
-                    write_go_string(&mut self.writer.out, key.as_bytes());
-                    self.writer.out.extend_from_slice(b": ");
-                    let child = self.skeleton.push_node(node, key);
-                    self.value(child, depth + 1)?;
-                }
-                if self.eat(b',') {
-                    continue;
-                }
-                if self.eat(b'}') {
-                    break;
-                }
-                return None;
-            }
-        }
-        if top {
+        let entries = if self.eat(b'}') { 0 } else { self.members(node, depth, 0)? };
+        if node.is_none() {
             self.skeleton.top_entries = entries;
         } else {
             if entries > 0 {
@@ -228,6 +298,57 @@ impl<'a> Scan<'a> {
             self.writer.out.push(b'}');
         }
         Some(())
+    }
+
+    /// An object's members from a key on, through its closing `}`, after `entries` members
+    /// already written; gives how many it has in all. At the top level, a scan with a `stop`
+    /// returns when it gets to that comma instead.
+    fn members(&mut self, node: Option<usize>, depth: usize, mut entries: usize) -> Option<usize> {
+        let top = node.is_none();
+        loop {
+            if !self.eat(b'"') {
+                return None;
+            }
+            let key = self.key()?;
+            if !self.eat(b':') {
+                return None;
+            }
+            if top && key == SOPS_KEY {
+                if self.skeleton.sops.is_some() {
+                    return None;
+                }
+                self.skeleton.sops = Some(self.parser.value().ok()?);
+            } else {
+                if entries > 0 {
+                    self.writer.out.push(b',');
+                }
+                entries += 1;
+                self.writer.newline(depth + 1);
+                write_go_string(&mut self.writer.out, key.as_bytes());
+                self.writer.out.extend_from_slice(b": ");
+                let child = self.skeleton.push_node(node, key);
+                self.value(child, depth + 1)?;
+            }
+            if top && self.stop.is_some() {
+                self.parser.skip_ws();
+                if self.stop == Some(self.parser.pos) {
+                    self.stopped = true;
+                    return Some(entries);
+                }
+            }
+            if self.eat(b',') {
+                continue;
+            }
+            if self.eat(b'}') {
+                return Some(entries);
+            }
+            return None;
+        }
+    }
+
+    /// The skeleton scanned.
+    fn finish(self) -> Skeleton<'a> {
+        Skeleton { text: self.writer.out, ..self.skeleton }
     }
 
     /// The elements of an array whose `[` has been consumed.
@@ -329,6 +450,37 @@ impl<'a> Scan<'a> {
 }
 
 impl<'a> Skeleton<'a> {
+    /// Appends the skeleton of the rest of the input, scanned from the top-level comma where
+    /// this one stopped: its leaves, nodes and AADs follow this one's, as one scan would have
+    /// numbered them.
+    fn append(&mut self, rest: Skeleton<'a>) -> Option<()> {
+        // The rest starts with the comma after this part's last member; with no member
+        // before it (only `sops`), one scan would have written none. Rare: not handled here.
+        if self.top_entries == 0 && rest.top_entries > 0 {
+            return None;
+        }
+        if self.sops.is_some() && rest.sops.is_some() {
+            return None;
+        }
+        let (text, nodes, aads) = (self.text.len(), self.nodes.len(), self.aads.len());
+        self.text.extend_from_slice(&rest.text);
+        self.aads.extend_from_slice(&rest.aads);
+        self.leaves.extend(rest.leaves.into_iter().map(|leaf| Leaf {
+            hole: leaf.hole + text,
+            node: leaf.node + nodes,
+            ..leaf
+        }));
+        self.nodes.extend(rest.nodes.into_iter().map(|node| Node {
+            parent: node.parent.map(|parent| parent + nodes),
+            aad: node.aad.start + aads..node.aad.end + aads,
+            ..node
+        }));
+        self.sops = self.sops.take().or(rest.sops);
+        self.top_entries += rest.top_entries;
+        self.input.second = rest.input.second;
+        Some(())
+    }
+
     fn push_node(&mut self, parent: Option<usize>, key: Cow<'a, str>) -> usize {
         let start = self.aads.len();
         if let Some(parent) = parent {
@@ -562,5 +714,113 @@ impl Leaf {
             Token::Str { text, .. } => text.len() + 2,
             Token::Scalar(_) => 24,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::sops::json::tests::{key_strategy, value_strategy};
+    use crate::sops::store::{Store, StoreConfig};
+    use crate::sops::tree::{Branch, Item, Key};
+
+    /// Everything a skeleton holds, comparable.
+    type Summary =
+        (Vec<u8>, Vec<(usize, usize, String)>, Vec<(Option<usize>, String, Range<usize>)>, Vec<u8>, usize, bool);
+
+    fn summary(skeleton: &Skeleton<'_>) -> Summary {
+        let leaves = skeleton
+            .leaves
+            .iter()
+            .map(|leaf| {
+                let token = match &leaf.token {
+                    Token::Str { text, escaped } => format!("str {text:?} {escaped}"),
+                    Token::Scalar(scalar) => format!(
+                        "scalar {:?}",
+                        String::from_utf8_lossy(&crate::sops::scalar::plaintext(scalar).unwrap())
+                    ),
+                };
+                (leaf.hole, leaf.node, token)
+            })
+            .collect();
+        let nodes = skeleton.nodes.iter().map(|node| (node.parent, node.key.to_string(), node.aad.clone())).collect();
+        (skeleton.text.clone(), leaves, nodes, skeleton.aads.clone(), skeleton.top_entries, skeleton.sops.is_some())
+    }
+
+    fn store() -> JsonStore {
+        JsonStore::new(StoreConfig::default())
+    }
+
+    fn parser(input: &[u8]) -> Parser<'_> {
+        Parser {
+            input,
+            pos: 0,
+            depth: 0,
+            max_depth: Limits::default().max_depth,
+            negative_zero_is_float: false,
+            utf8: true,
+        }
+    }
+
+    /// Scanning from any comma that ends a line gives one scan's skeleton when that comma is
+    /// a top-level one, and gives up otherwise (a nested comma, a comma after only `sops`).
+    fn check_every_split(input: &[u8]) -> Result<(), TestCaseError> {
+        let whole = summary(&store().skeleton(input, false).unwrap());
+        let mut top_level_splits = 0;
+        for at in (0..input.len()).filter(|&at| input[at..].starts_with(b",\n")) {
+            let halves = store().scan_in_halves(parser(input), at);
+            let top_level = input[at..].starts_with(b",\n\t\"");
+            let only_sops_before = !input[..at].starts_with(b"{\n\t\"") || input[..at].starts_with(b"{\n\t\"sops\"");
+            match halves {
+                Some(halves) => {
+                    prop_assert!(top_level, "split at a nested comma, byte {}", at);
+                    prop_assert_eq!(&summary(&halves), &whole, "split at byte {}", at);
+                    top_level_splits += 1;
+                }
+                None => prop_assert!(!top_level || only_sops_before, "gave up at a top-level comma, byte {}", at),
+            }
+        }
+        let expected = input.windows(4).filter(|w| w == b",\n\t\"").count();
+        prop_assert!(top_level_splits + 1 >= expected, "{} of {} top-level splits taken", top_level_splits, expected);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn a_scan_in_halves_is_one_scan(items in prop::collection::vec((key_strategy(), value_strategy()), 0..8)) {
+            let doc: Branch = items.into_iter().map(|(k, v)| Item::Pair { key: Key::Str(k), value: v }).collect();
+            let input = store().emit_plain(std::slice::from_ref(&doc)).unwrap();
+            check_every_split(&input)?;
+        }
+    }
+
+    #[test]
+    fn a_sops_entry_on_either_side_of_the_split() {
+        for input in [
+            "{\n\t\"a\": 1,\n\t\"b\": {\"c\": [1,\n\t2]},\n\t\"sops\": {\"x\": 1},\n\t\"d\": \"e\"\n}",
+            "{\n\t\"sops\": {\"x\": 1},\n\t\"a\": 1,\n\t\"b\": 2\n}",
+            "{\n\t\"a\": 1,\n\t\"b\": 2,\n\t\"sops\": {\"x\": 1}\n}",
+        ] {
+            check_every_split(input.as_bytes()).unwrap();
+        }
+        let twice = "{\n\t\"sops\": {},\n\t\"a\": 1,\n\t\"sops\": {}\n}";
+        assert!(store().skeleton(twice.as_bytes(), false).is_none());
+        let at = twice.find(",\n\t\"a\"").unwrap();
+        assert!(store().scan_in_halves(parser(twice.as_bytes()), at).is_none());
+    }
+
+    #[test]
+    fn the_split_is_a_top_level_comma_near_the_middle() {
+        let members: Vec<String> = (0..400).map(|i| format!("\"k{i}\": {{\"x\": [1,\n    2]}}")).collect();
+        let input = format!("{{\n  {}\n}}\n", members.join(",\n  "));
+        let at = split(input.as_bytes()).unwrap();
+        assert!(input[at..].starts_with(",\n  \"k"), "{}", &input[at..at + 10]);
+        assert!(at >= input.len() / 2 && at < input.len() / 4 * 3);
+        // On one line there is no layout to go by.
+        assert_eq!(split(input.replace('\n', "").as_bytes()), None);
     }
 }
