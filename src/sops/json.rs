@@ -383,9 +383,15 @@ impl Parser<'_> {
             let run = self.pos;
             let rest = self.input.get(run..).unwrap_or_default();
             self.pos += super::scan::position(rest, |b| (b == b'"') | (b == b'\\') | (b < 0x20)).unwrap_or(rest.len());
-            if out.capacity() == 0 && self.peek() == Some(b'"') {
-                // Common case, no escapes: one exact allocation.
-                out.reserve_exact(self.pos - run);
+            if out.capacity() == 0 {
+                // One exact allocation for the whole string: a buffer that grows leaves copies of
+                // what it held (a decrypted value, say) in freed memory.
+                out.reserve_exact(match self.peek() {
+                    // The common case, no escapes.
+                    Some(b'"') if self.utf8 => self.pos - run,
+                    Some(b'"' | b'\\') => self.decoded_bound(start),
+                    _ => 0,
+                });
             }
             let raw = self.input.get(run..self.pos).unwrap_or_default();
             if self.utf8 {
@@ -406,6 +412,23 @@ impl Parser<'_> {
                 Some(_) => return Err(self.unexpected("in string literal")),
             }
         }
+    }
+
+    /// At most how many bytes the string starting at `start` decodes to: its raw length up to
+    /// the closing quote (or the end of the input), as no escape decodes to more than it takes,
+    /// or three times that when invalid UTF-8 is replaced (a byte becomes U+FFFD).
+    fn decoded_bound(&self, start: usize) -> usize {
+        let rest = self.input.get(start..).unwrap_or_default();
+        let mut i = 0;
+        while let Some(&b) = rest.get(i) {
+            match b {
+                b'"' => break,
+                b'\\' => i += 2,
+                _ => i += 1,
+            }
+        }
+        let raw = i.min(rest.len());
+        if self.utf8 { raw } else { raw * 3 }
     }
 
     /// One escape sequence after its backslash.
@@ -890,6 +913,38 @@ pub(in crate::sops) mod tests {
         assert_eq!(text_of(tree_get(&doc, "k")), "a\u{FFFD}\u{FFFD}\u{FFFD}b\u{FFFD}c".as_bytes());
         let doc = store().parse(b"{\"k\xff\": 1}").unwrap();
         assert!(matches!(&doc[0], Item::Pair { key: Key::Str(k), .. } if k == "k\u{FFFD}"));
+    }
+
+    /// Strings are decoded into one allocation of exactly the bound, never grown: growing would
+    /// leave copies of a decrypted value in freed memory. Escapes, surrogates (paired and lone)
+    /// and invalid UTF-8 are mixed in so that each case's bound is tried.
+    #[test]
+    fn strings_decode_into_one_allocation() {
+        let pieces: [&[u8]; 10] = [
+            b"a",
+            b"\\n",
+            b"\\\"",
+            b"\\u00e9",
+            b"\\ud83d\\ude00",
+            b"\\ud800",
+            b"\xff",
+            b"\xf0\x9f\x98",
+            b"\xe2\x82\xac",
+            b"\\/",
+        ];
+        proptest!(|(picks in proptest::collection::vec(0..pieces.len(), 0..24))| {
+            let mut input = b"\"".to_vec();
+            for &i in &picks {
+                input.extend_from_slice(pieces[i]);
+            }
+            input.extend_from_slice(b"\" tail");
+            let mut parser = Parser::new(&input, 8, false);
+            parser.pos = 1;
+            let bound = parser.decoded_bound(1);
+            let out = parser.string().unwrap();
+            prop_assert!(out.len() <= bound, "{} > {bound} for {:?}", out.len(), input);
+            prop_assert_eq!(out.capacity(), bound);
+        });
     }
 
     /// `store_test.go` TestDecodeJSON (nesting, lists, order) in miniature, plus duplicates,
