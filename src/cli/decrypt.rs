@@ -39,5 +39,5 @@ pub fn run(global: &Global, a: DecryptArgs) -> Result<()> {
             e => op_error(e),
         })?;
     tracing::info!(file = %file.map(|p| p.display().to_string()).unwrap_or_else(|| "-".into()), "decrypted");
-    io::write_output(&output, &plain)
+    io::write_output(&output, plain.expose())
 }

@@ -47,13 +47,14 @@ pub fn run(global: &Global, a: EditArgs) -> Result<()> {
     let keyring = keys::keyring()?;
     let mut opened = ops::open(&*store, &input, &keyring, &options).map_err(op_error)?;
     let shown = if a.show_master_keys {
-        store.emit_encrypted(&opened.docs, &opened.meta).map_err(|e| op_error(e.into()))?
+        SecretBytes::new(store.emit_encrypted(&opened.docs, &opened.meta).map_err(|e| op_error(e.into()))?)
     } else {
         opened.emit_plain(&*store).map_err(op_error)?
     };
     let show = a.show_master_keys;
-    let edited =
-        edit_until_valid(&*store, file, &shown, show, |bytes| apply(&*store, &mut opened, bytes, show).map(|_| ()))?;
+    let edited = edit_until_valid(&*store, file, shown.expose(), show, |bytes| {
+        apply(&*store, &mut opened, bytes, show).map(|_| ())
+    })?;
     apply(&*store, &mut opened, edited.expose(), show)?;
     let sealed = opened.reencrypt(&*store).map_err(op_error)?;
     io::write_atomic(file, &sealed)

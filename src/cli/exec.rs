@@ -115,7 +115,7 @@ pub fn run_file(global: &Global, a: ExecFileArgs) -> Result<()> {
         }
     }
     let (opened, sc, out_fmt) = open(global, &a.file, &a.types, &a.keys)?;
-    let plain = SecretBytes::new(opened.emit_plain(&*files::store(out_fmt, sc)).map_err(op_error)?);
+    let plain = opened.emit_plain(&*files::store(out_fmt, sc)).map_err(op_error)?;
     drop(opened);
 
     let dir = tempfile::Builder::new().prefix(".sops").tempdir().context("creating a private temporary directory")?;

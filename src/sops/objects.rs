@@ -85,9 +85,8 @@ fn decrypt_whole(object: &mut Map<String, Value>, keyring: &Keyring) -> Result<(
     // The object is still ciphertext here; only the output below holds plaintext.
     let input = serde_json::to_vec(&*object).unwrap_or_default();
     let plain = ops::decrypt(&*json, &input, keyring, &options(), &*json, Output::Whole)
-        .map(Zeroizing::new)
         .map_err(|source| decrypt_error(object, "Secret data".to_owned(), source))?;
-    match serde_json::from_slice::<Value>(&plain) {
+    match serde_json::from_slice::<Value>(plain.expose()) {
         Ok(Value::Object(map)) => {
             *object = map;
             Ok(())
@@ -118,9 +117,8 @@ fn decrypt_entries(object: &mut Map<String, Value>, keyring: &Keyring) -> Result
         }
         let store = store::for_format(format, StoreConfig::default());
         let plain = ops::decrypt(&*store, &raw, keyring, &options(), &*store, Output::Whole)
-            .map(Zeroizing::new)
             .map_err(|source| decrypt_error(object, format!("Secret field '{key}'"), source))?;
-        let reencoded = STANDARD.encode(&*plain);
+        let reencoded = STANDARD.encode(plain.expose());
         if let Some(Value::String(slot)) = object.get_mut("data").and_then(|d| d.get_mut(&key)) {
             *slot = reencoded;
             changed = true;

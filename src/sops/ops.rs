@@ -10,7 +10,7 @@ use super::rules::Selection;
 use super::store::{Format, Store, StoreError};
 use super::tree::{Branch, PathStep, Value};
 use super::value::ValueCipher;
-use crate::crypto::{DataKey, Keyring};
+use crate::crypto::{DataKey, Keyring, SecretBytes};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
@@ -196,7 +196,7 @@ pub fn decrypt(
     options: &OpenOptions,
     output_store: &dyn Store,
     output: Output<'_>,
-) -> Result<Vec<u8>, OpError> {
+) -> Result<SecretBytes, OpError> {
     if let (Some(_), Some(json), Output::Whole) = (store.as_json(), output_store.as_json(), &output)
         && let Some(plain) = super::stream::decrypt(json, input, keyring, options)
     {
@@ -213,7 +213,7 @@ pub(super) fn decrypt_tree(
     options: &OpenOptions,
     output_store: &dyn Store,
     output: Output<'_>,
-) -> Result<Vec<u8>, OpError> {
+) -> Result<SecretBytes, OpError> {
     let (opened, decrypted) = decrypt_unverified(store, input, keyring, options)?;
     let emit = || match output {
         Output::Whole => opened.emit_plain(output_store),
@@ -238,19 +238,19 @@ impl Opened {
     }
 
     /// Writes the plaintext in `store`'s format.
-    pub fn emit_plain(&self, store: &dyn Store) -> Result<Vec<u8>, OpError> {
-        Ok(store.emit_plain(&self.docs)?)
+    pub fn emit_plain(&self, store: &dyn Store) -> Result<SecretBytes, OpError> {
+        Ok(SecretBytes::new(store.emit_plain(&self.docs)?))
     }
 
     /// `decrypt --extract`: a string value as its raw bytes, a map as a document, anything
     /// else in the output format.
-    pub fn extract(&self, store: &dyn Store, at: &[PathStep]) -> Result<Vec<u8>, OpError> {
+    pub fn extract(&self, store: &dyn Store, at: &[PathStep]) -> Result<SecretBytes, OpError> {
         let first = self.docs.first().cloned().unwrap_or_default();
         let value = path::get(&first, at).map_err(OpError::Extract)?;
         Ok(match value {
-            Value::Map(m) => store.emit_plain(&[m])?,
-            Value::Scalar(super::tree::Scalar::Str(s)) => s.expose().to_vec(),
-            other => store.emit_value(&other)?,
+            Value::Map(m) => SecretBytes::new(store.emit_plain(&[m])?),
+            Value::Scalar(super::tree::Scalar::Str(s)) => s,
+            other => SecretBytes::new(store.emit_value(&other)?),
         })
     }
 

@@ -30,7 +30,12 @@ use crate::crypto::{DataKey, Keyring, SecretBytes};
 
 /// Decrypts a whole JSON file to JSON laid out by `output`, checking the MAC unless told not
 /// to. `None`: use the tree path.
-pub(super) fn decrypt(output: &JsonStore, input: &[u8], keyring: &Keyring, options: &OpenOptions) -> Option<Vec<u8>> {
+pub(super) fn decrypt(
+    output: &JsonStore,
+    input: &[u8],
+    keyring: &Keyring,
+    options: &OpenOptions,
+) -> Option<SecretBytes> {
     let mut skeleton = output.skeleton(input, true)?;
     let Some(Value::Map(raw)) = skeleton.take_sops() else { return None };
     let meta = Metadata::from_branch(&raw).ok()?;
@@ -39,7 +44,12 @@ pub(super) fn decrypt(output: &JsonStore, input: &[u8], keyring: &Keyring, optio
     skeleton.select(meta.rule.as_ref());
     let mut hasher = (!options.ignore_mac).then(|| crypt::new_hasher(&meta));
     let values = Values { skeleton: &skeleton, cipher: &cipher, mac_only_encrypted: meta.mac_only_encrypted };
-    let plain = skeleton.fill(|leaf, out, mac| values.decrypt(leaf, out, mac), hasher.as_mut(), skeleton.closing())?;
+    // Reserved for the whole output up front (`fill`), so it never leaves a copy behind.
+    let plain = SecretBytes::new(skeleton.fill(
+        |leaf, out, mac| values.decrypt(leaf, out, mac),
+        hasher.as_mut(),
+        skeleton.closing(),
+    )?);
     if let Some(hasher) = hasher {
         crypt::verify_mac(&meta, &cipher, &crypt::finish_mac(hasher)).ok()?;
     }
@@ -221,7 +231,14 @@ mod tests {
     }
 
     fn tree_decrypt(input: &[u8], ring: &Keyring, options: &OpenOptions, out: &JsonStore) -> Result<Vec<u8>, String> {
-        ops::decrypt_tree(&json(None), input, ring, options, out, Output::Whole).map_err(|e| e.to_string())
+        ops::decrypt_tree(&json(None), input, ring, options, out, Output::Whole)
+            .map(|plain| plain.expose().to_vec())
+            .map_err(|e| e.to_string())
+    }
+
+    /// [`decrypt`], its plaintext as bytes to compare.
+    fn fast_decrypt(output: &JsonStore, input: &[u8], keyring: &Keyring, options: &OpenOptions) -> Option<Vec<u8>> {
+        decrypt(output, input, keyring, options).map(|plain| plain.expose().to_vec())
     }
 
     fn encrypted(doc: &Branch, id: &Identity) -> Vec<u8> {
@@ -244,7 +261,7 @@ mod tests {
             let plain = json(None).emit_plain(std::slice::from_ref(&doc)).unwrap();
             let sealed = ops::encrypt_tree(&json(None), &json(None), &plain, params(&id, rule, mac_only)).unwrap();
             let options = OpenOptions::default();
-            let fast = decrypt(&json(indent), &sealed, &keyring(&id), &options);
+            let fast = fast_decrypt(&json(indent), &sealed, &keyring(&id), &options);
             prop_assert!(fast.is_some(), "the skeleton gave up on a well-formed file");
             prop_assert_eq!(fast, tree_decrypt(&sealed, &keyring(&id), &options, &json(indent)).ok());
         }
@@ -286,12 +303,12 @@ mod tests {
         let options = OpenOptions::default();
         let tree = tree_decrypt(&sealed, &keyring(&id), &options, &json(None)).unwrap();
         assert_eq!(tree, plain);
-        assert_eq!(decrypt(&json(None), &sealed, &keyring(&id), &options), Some(plain));
+        assert_eq!(fast_decrypt(&json(None), &sealed, &keyring(&id), &options), Some(plain));
         // A value that fails in a late chunk stops every thread and leaves the file to the tree.
         let text = String::from_utf8(sealed).unwrap();
         let at = text[..text.find("\"sops\"").unwrap()].rfind("data:").unwrap();
         let tampered = format!("{}AA{}", &text[..at + 5], &text[at + 5..]);
-        assert_eq!(decrypt(&json(None), tampered.as_bytes(), &keyring(&id), &options), None);
+        assert_eq!(fast_decrypt(&json(None), tampered.as_bytes(), &keyring(&id), &options), None);
     }
 
     #[test]
@@ -301,7 +318,7 @@ mod tests {
             br#"{"k\u00e9y\"": "v\u003c\ud83d\ude00\n", "n": -0, "f": 1.50, "b": [true, null, {}, []], "e": ""}"#;
         let sealed = encrypt(&json(None), plain, &params(&id, None, false)).expect("fast path");
         let tree = tree_decrypt(&sealed, &keyring(&id), &OpenOptions::default(), &json(None)).unwrap();
-        assert_eq!(decrypt(&json(None), &sealed, &keyring(&id), &OpenOptions::default()), Some(tree.clone()));
+        assert_eq!(fast_decrypt(&json(None), &sealed, &keyring(&id), &OpenOptions::default()), Some(tree.clone()));
         let text = String::from_utf8(tree).unwrap();
         assert!(text.contains("\"kéy\\\"\": \"v\\u003c😀\\n\""), "{text}");
         assert!(text.contains("\"n\": 0,\n\t\"f\": 1.5,"), "{text}");
@@ -340,20 +357,23 @@ mod tests {
         ];
         for (name, input, options) in cases {
             assert_ne!(input, sealed, "{name}: the case must change the file");
-            assert_eq!(decrypt(&json(None), input.as_bytes(), &ring, options), None, "{name}");
+            assert_eq!(fast_decrypt(&json(None), input.as_bytes(), &ring, options), None, "{name}");
             let tree = ops::decrypt(&json(None), input.as_bytes(), &ring, options, &json(None), Output::Whole);
             match name {
-                "comment item" => assert!(String::from_utf8(tree.unwrap()).unwrap().contains("\"list\": []"), "{name}"),
+                "comment item" => assert!(
+                    String::from_utf8(tree.unwrap().expose().to_vec()).unwrap().contains("\"list\": []"),
+                    "{name}"
+                ),
                 _ => assert!(tree.is_err(), "{name}: the tree path must report it"),
             }
         }
-        assert_eq!(decrypt(&json(None), sealed.as_bytes(), &keyring(&Identity::generate()), &options), None);
+        assert_eq!(fast_decrypt(&json(None), sealed.as_bytes(), &keyring(&Identity::generate()), &options), None);
         let mut latin1 = sealed.clone().into_bytes();
         latin1.splice(1..1, *b"\"k\xe9\": 1,");
-        assert_eq!(decrypt(&json(None), &latin1, &ring, &options), None);
+        assert_eq!(fast_decrypt(&json(None), &latin1, &ring, &options), None);
         // A tampered MAC is fine when it is not checked.
         let tampered = sealed.replacen("\"mac\": \"ENC[AES256_GCM,data:", "\"mac\": \"ENC[AES256_GCM,data:AA", 1);
-        assert!(decrypt(&json(None), tampered.as_bytes(), &ring, &ignoring_mac()).is_some());
+        assert!(fast_decrypt(&json(None), tampered.as_bytes(), &ring, &ignoring_mac()).is_some());
         // Encryption: a file that is already encrypted, no keys, bad JSON.
         let p = params(&id, None, false);
         assert_eq!(encrypt(&json(None), sealed.as_bytes(), &p), None);

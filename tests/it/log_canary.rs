@@ -159,7 +159,7 @@ fn debug_of_the_decrypted_tree_shows_no_marker() {
     let yaml = YamlStore::default();
     let opened = ops::open(&yaml, &std::fs::read(path).unwrap(), &ring, &OpenOptions::default()).unwrap();
     assert!(
-        String::from_utf8(opened.emit_plain(&yaml).unwrap()).unwrap().contains(&format!("pw-{m}")),
+        String::from_utf8(opened.emit_plain(&yaml).unwrap().expose().to_vec()).unwrap().contains(&format!("pw-{m}")),
         "the tree does hold the marker"
     );
     let shown = format!("{:?}", opened.docs);
