@@ -22,9 +22,9 @@ use std::fmt::Write;
 use base64::Engine;
 
 use super::resolve;
-use crate::sops::scalar;
 use crate::sops::store::StoreError;
 use crate::sops::tree::{Branch, Comment, Element, Item, Key, Scalar, Value};
+use crate::sops::{scalar, scan};
 
 pub struct Emitter {
     indent: usize,
@@ -575,34 +575,22 @@ fn is_inert(b: u8) -> bool {
 
 /// Bytes that never change a scalar's analysis away from "plain is fine" when the scalar
 /// starts with a letter or digit, has no spaces and does not end with ':' (every `ENC[…]`
-/// envelope and most keys), checked over a whole string, written so the compiler can vectorise it: each 32-byte
-/// chunk is classified with comparisons (no early exit inside a chunk), chunks stop early.
+/// envelope and most keys), checked over a whole string by [`scan::position`], which the
+/// compiler vectorises.
 fn all_inert(bytes: &[u8]) -> bool {
+    /// [`is_inert`] in few comparisons, by ASCII ranges: `(` to `:` but `*` holds `()+,-./`,
+    /// the digits and `:`; `b | 0x20` folds upper-case letters onto lower-case ones (and moves
+    /// no other byte into `a..=z`).
     #[inline(always)]
     fn inert(b: u8) -> bool {
-        let lower = b | 0x20;
-        (lower.wrapping_sub(b'a') < 26)
-            | (b.wrapping_sub(b'0') < 10)
-            | (b == b'+')
-            | (b == b'/')
+        ((b | 0x20).wrapping_sub(b'a') < 26)
+            | ((b.wrapping_sub(b'(') <= b':' - b'(') & (b != b'*'))
             | (b == b'=')
-            | (b == b'_')
-            | (b == b'.')
-            | (b == b',')
-            | (b == b':')
             | (b == b'[')
             | (b == b']')
-            | (b == b'(')
-            | (b == b')')
-            | (b == b'-')
+            | (b == b'_')
     }
-    let mut chunks = bytes.chunks_exact(32);
-    for chunk in &mut chunks {
-        if !chunk.iter().fold(true, |acc, &b| acc & inert(b)) {
-            return false;
-        }
-    }
-    chunks.remainder().iter().all(|&b| inert(b))
+    scan::position(bytes, |b| !inert(b)).is_none()
 }
 
 fn analyze(s: &str) -> Analysis {
@@ -884,9 +872,14 @@ mod tests {
     fn vectorised_inert_check_matches_the_table() {
         for b in 0..=255u8 {
             assert_eq!(all_inert(&[b]), is_inert(b), "byte {b}");
-            let mut long = vec![b'a'; 70];
-            long[40] = b;
-            assert_eq!(all_inert(&long), is_inert(b), "byte {b} in a long string");
+            // In a whole chunk, in a tail shorter than a chunk, and in a tail after one.
+            for len in [2, 31, 32, 33, 63, 70] {
+                for at in [0, len / 2, len - 1] {
+                    let mut text = vec![b'a'; len];
+                    text[at] = b;
+                    assert_eq!(all_inert(&text), is_inert(b), "byte {b} at {at} of {len}");
+                }
+            }
         }
     }
 
