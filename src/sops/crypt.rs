@@ -322,7 +322,7 @@ fn par_map<T: Sync, R: Send>(
 pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) -> Result<String, CryptError> {
     let Collected { mut jobs, aads } = collect(docs, meta)?;
     let unencrypted_comment_regex = meta.rule.as_ref().and_then(Selection::unencrypted_comment_regex);
-    let seal = |job: &Job<'_>| -> Result<Option<String>, CryptError> {
+    let seal = |job: &Job<'_>| -> Result<Option<Vec<u8>>, CryptError> {
         if !job.encrypt {
             return Ok(None);
         }
@@ -332,9 +332,9 @@ pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
                 let value =
                     job.leaf.scalar().ok_or_else(|| CryptError::NotEncrypted { path: aad.to_owned(), kind: "list" })?;
                 let sealed = cipher
-                    .encrypt(value, aad)
+                    .encrypt_to_bytes(value, aad)
                     .map_err(|source| CryptError::Encrypt { path: aad.to_owned(), source })?;
-                Ok(Some(sealed.unwrap_or_default()))
+                Ok(Some(sealed))
             }
             Leaf::Comment(comment) => {
                 let sealed = cipher.encrypt_bytes("comment", comment.text.expose(), aad).unwrap_or_default();
@@ -343,7 +343,7 @@ pub fn encrypt_tree(docs: &mut [Branch], meta: &Metadata, cipher: &ValueCipher) 
                 {
                     return Err(CryptError::CommentMatchesRegex(sealed));
                 }
-                Ok(Some(sealed))
+                Ok(Some(sealed.into_bytes()))
             }
         }
     };

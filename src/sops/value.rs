@@ -277,9 +277,19 @@ impl ValueCipher {
 
     /// Encrypts a value; empty strings stay empty (returns `None`).
     pub fn encrypt(&self, value: &Scalar, aad: &str) -> Result<Option<String>, ValueError> {
+        let sealed = self.encrypt_to_bytes(value, aad)?;
+        Ok((!sealed.is_empty())
+            .then(|| String::from_utf8(sealed).expect("an envelope is ASCII: base64 and a type tag")))
+    }
+
+    /// [`ValueCipher::encrypt`] as bytes, empty for an empty value: for callers that keep the
+    /// envelope as bytes, which then need no UTF-8 check of every envelope.
+    pub fn encrypt_to_bytes(&self, value: &Scalar, aad: &str) -> Result<Vec<u8>, ValueError> {
         let kind = scalar::type_tag(value)?;
         let plain = scalar::plaintext(value)?;
-        Ok(self.encrypt_bytes(kind, &plain, aad))
+        let mut out = Vec::with_capacity(envelope_len(plain.len(), kind));
+        self.encrypt_append(kind, &plain, aad.as_bytes(), &mut out);
+        Ok(out)
     }
 
     /// Encrypts raw bytes under a type tag (comments use `comment`).
