@@ -175,18 +175,68 @@ mod fifo {
             }
         });
         let result = finish(cmd, background);
-        if !writer.is_finished() {
-            // Nobody read it: open the read end ourselves so the writer's open returns.
-            let _ = std::fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-                .open(path);
-        }
+        release(path, &writer);
         let _ = writer.join();
         result
     }
 
+    /// Makes sure `writer` ends when the command did not read the FIFO. The writer may not even
+    /// have reached its `open` yet (a busy machine), so a read end is held open until it is
+    /// done, and what it writes is drained and dropped. Opening the read end and closing it at
+    /// once raced with a late writer, whose `open` then waited for a reader forever.
+    fn release(path: &Path, writer: &std::thread::JoinHandle<()>) {
+        if writer.is_finished() {
+            return;
+        }
+        let Ok(mut reader) =
+            std::fs::OpenOptions::new().read(true).custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32).open(path)
+        else {
+            return;
+        };
+        let mut drained = zeroize::Zeroizing::new([0u8; 8192]);
+        while !writer.is_finished() {
+            match reader.read(&mut drained[..]) {
+                Ok(n) if n > 0 => {}
+                _ => std::thread::sleep(std::time::Duration::from_millis(1)),
+            }
+        }
+    }
+
+    use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// A writer that reaches its `open` only after the command is done still ends, and
+        /// so does one that writes more than a pipe holds.
+        #[test]
+        fn a_late_writer_is_released() {
+            for size in [16, 1 << 20] {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("fifo");
+                rustix::fs::mknodat(
+                    rustix::fs::CWD,
+                    &path,
+                    rustix::fs::FileType::Fifo,
+                    rustix::fs::Mode::from_raw_mode(0o600),
+                    0,
+                )
+                .unwrap();
+                let target = path.clone();
+                let writer = std::thread::spawn(move || {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&target) {
+                        let _ = f.write_all(&vec![b'x'; size]);
+                    }
+                });
+                release(&path, &writer);
+                assert!(writer.is_finished(), "the writer of {size} bytes is still blocked");
+                writer.join().unwrap();
+            }
+        }
+    }
 }
 
 #[cfg(not(unix))]
