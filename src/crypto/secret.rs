@@ -11,13 +11,27 @@ use zeroize::{Zeroize, Zeroizing};
 ///
 /// Usually valid UTF-8 (a sops string value), but sops strings are Go strings, which are byte
 /// strings: the binary and dotenv stores can carry any byte.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct SecretBytes(Zeroizing<Vec<u8>>);
+#[derive(Clone, Default)]
+pub struct SecretBytes {
+    bytes: Vec<u8>,
+    /// The spare capacity has never held a byte (see [`SecretBytes::with_capacity`]), so
+    /// dropping wipes the bytes alone instead of the whole capacity.
+    spare_unused: bool,
+}
 
 impl SecretBytes {
-    /// Takes ownership of `bytes`; the buffer is wiped when the value is dropped.
+    /// Takes ownership of `bytes`; the buffer, spare capacity included, is wiped when the value
+    /// is dropped.
     pub fn new(bytes: Vec<u8>) -> Self {
-        Self(Zeroizing::new(bytes))
+        Self { bytes, spare_unused: false }
+    }
+
+    /// An empty buffer with room for `capacity` bytes, which is only ever appended to
+    /// ([`SecretBytes::append`]): dropping it wipes the bytes written, not the whole capacity,
+    /// so a generous reservation that is never written costs nothing (wiping the 5 MB reserved
+    /// for a decrypted 1 MB file touched every page of it).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self { bytes: Vec::with_capacity(capacity), spare_unused: true }
     }
 
     /// Copies `bytes` into a new secret buffer.
@@ -25,26 +39,47 @@ impl SecretBytes {
         Self::new(bytes.to_vec())
     }
 
+    /// Appends `bytes`. A buffer that has to grow is moved by hand, and the old one wiped: a
+    /// reallocation would leave a copy behind.
+    pub fn append(&mut self, bytes: &[u8]) {
+        if self.bytes.capacity() - self.bytes.len() < bytes.len() {
+            let needed = self.bytes.len() + bytes.len();
+            let mut grown = Vec::with_capacity(needed.max(self.bytes.capacity() * 2));
+            grown.extend_from_slice(&self.bytes);
+            self.bytes.zeroize();
+            self.bytes = grown;
+        }
+        self.bytes.extend_from_slice(bytes);
+    }
+
     /// The secret bytes. Call sites are the audit trail: keep them few.
     pub fn expose(&self) -> &[u8] {
-        &self.0
+        &self.bytes
+    }
+
+    /// Gives up the secrecy of bytes that turned out not to be secret (ciphertext made in a
+    /// buffer shared with plaintext code): the buffer is no longer wiped. An audit point, like
+    /// [`SecretBytes::expose`].
+    pub fn declassify(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.bytes)
     }
 
     /// The bytes as text when they are valid UTF-8.
     pub fn as_str(&self) -> Option<&str> {
-        std::str::from_utf8(&self.0).ok()
+        std::str::from_utf8(&self.bytes).ok()
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.bytes.len()
     }
 
     /// Replaces an encrypted envelope held here with its plaintext `bytes`, reusing the buffer
     /// when it is large enough. The old contents are ciphertext, so they are not wiped now; the
-    /// whole buffer, spare capacity included, is wiped on drop as always.
+    /// whole buffer, spare capacity included, is wiped on drop.
     pub fn replace_envelope(&mut self, bytes: &[u8]) {
-        self.0.clear();
-        self.0.extend_from_slice(bytes);
+        self.bytes.clear();
+        self.spare_unused = false;
+        self.bytes.extend_from_slice(bytes);
     }
 
     /// Takes the contents, leaving this empty.
@@ -53,9 +88,27 @@ impl SecretBytes {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.bytes.is_empty()
     }
 }
+
+impl Drop for SecretBytes {
+    fn drop(&mut self) {
+        if self.spare_unused {
+            self.bytes.as_mut_slice().zeroize();
+        } else {
+            self.bytes.zeroize();
+        }
+    }
+}
+
+impl PartialEq for SecretBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for SecretBytes {}
 
 impl From<Vec<u8>> for SecretBytes {
     fn from(bytes: Vec<u8>) -> Self {
@@ -168,5 +221,20 @@ mod tests {
     fn secret_bytes_text_view() {
         assert_eq!(SecretBytes::from("hé").as_str(), Some("hé"));
         assert_eq!(SecretBytes::new(vec![0xff]).as_str(), None);
+    }
+
+    /// Appending keeps every byte in order, past the reserved capacity too (where the buffer
+    /// is moved by hand), and equality looks at the bytes only.
+    #[test]
+    fn appended_buffers_keep_their_bytes() {
+        let mut out = SecretBytes::with_capacity(4);
+        let mut expected = Vec::new();
+        for piece in [&b"ab"[..], b"cd", b"efghij", b"", b"k"] {
+            out.append(piece);
+            expected.extend_from_slice(piece);
+            assert_eq!(out.expose(), expected.as_slice());
+        }
+        assert!(out == SecretBytes::from_slice(&expected));
+        assert_eq!(out.declassify(), expected);
     }
 }

@@ -44,12 +44,7 @@ pub(super) fn decrypt(
     skeleton.select(meta.rule.as_ref());
     let mut hasher = (!options.ignore_mac).then(|| crypt::new_hasher(&meta));
     let values = Values { skeleton: &skeleton, cipher: &cipher, mac_only_encrypted: meta.mac_only_encrypted };
-    // Reserved for the whole output up front (`fill`), so it never leaves a copy behind.
-    let plain = SecretBytes::new(skeleton.fill(
-        |leaf, out, mac| values.decrypt(leaf, out, mac),
-        hasher.as_mut(),
-        skeleton.closing(),
-    )?);
+    let plain = skeleton.fill(|leaf, out, mac| values.decrypt(leaf, out, mac), hasher.as_mut(), skeleton.closing())?;
     if let Some(hasher) = hasher {
         crypt::verify_mac(&meta, &cipher, &crypt::finish_mac(hasher)).ok()?;
     }
@@ -137,7 +132,9 @@ pub(super) fn encrypt(output: &JsonStore, input: &[u8], params: &EncryptParams) 
     let values = Values { skeleton: &skeleton, cipher: &cipher, mac_only_encrypted: meta.mac_only_encrypted };
     // The metadata closes the file, and it holds the MAC of every value: so the values come
     // first, then the metadata, rendered by the store as the tree path renders it.
-    let mut sealed = skeleton.fill(|leaf, out, mac| values.encrypt(leaf, out, mac), Some(&mut hasher), b"")?;
+    // Envelopes, and the values the rule leaves in the clear: nothing secret.
+    let mut sealed =
+        skeleton.fill(|leaf, out, mac| values.encrypt(leaf, out, mac), Some(&mut hasher), b"")?.declassify();
     meta.last_modified = GoTime::now_utc();
     meta.mac = crypt::seal_mac(&crypt::finish_mac(hasher), &meta, &cipher);
     let metadata = super::store::Store::emit_encrypted_owned(output, vec![Vec::new()], &meta).ok()?;

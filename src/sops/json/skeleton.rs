@@ -25,6 +25,7 @@ use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
 use super::{JsonStore, Parser, Writer, write_go_string};
+use crate::crypto::SecretBytes;
 use crate::sops::metadata::SOPS_KEY;
 use crate::sops::rules::Selection;
 use crate::sops::store::{Limits, check_size};
@@ -554,15 +555,16 @@ impl<'a> Skeleton<'a> {
     /// MAC covers to its second, or gives `None` to give up (then so does this). Leaves are
     /// filled in chunks on all cores; the chunks' text is appended to the output, and their MAC
     /// bytes given to `hasher`, in document order. Returns the skeleton with its holes filled,
-    /// followed by `tail`.
-    pub fn fill<F>(&self, fill: F, hasher: Option<&mut Sha512>, tail: &[u8]) -> Option<Vec<u8>>
+    /// followed by `tail`. It holds plaintext when decrypting, so it is a secret buffer, wiped
+    /// also when this gives up halfway.
+    pub fn fill<F>(&self, fill: F, hasher: Option<&mut Sha512>, tail: &[u8]) -> Option<SecretBytes>
     where
         F: Fn(&Leaf, &mut Vec<u8>, &mut Vec<u8>) -> Option<()> + Sync,
     {
         // Enough for any decrypted file, and for most encrypted ones (an envelope is about 4/3
         // of its value plus 100 bytes); pages that are never written cost nothing.
         let values: usize = self.leaves.iter().map(|leaf| 2 * leaf.token_len() + 128).sum();
-        let mut out = Vec::with_capacity(self.text.len() + values + tail.len());
+        let mut out = SecretBytes::with_capacity(self.text.len() + values + tail.len());
         let chunks = self.leaves.len().div_ceil(CHUNK);
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut sink = Sink { out: &mut out, hasher };
@@ -575,8 +577,8 @@ impl<'a> Skeleton<'a> {
         } else {
             self.in_parallel(chunks, threads, &fill, sink)?;
         }
-        out.extend_from_slice(self.text.get(self.leaves.last().map_or(0, |leaf| leaf.hole)..)?);
-        out.extend_from_slice(tail);
+        out.append(self.text.get(self.leaves.last().map_or(0, |leaf| leaf.hole)..)?);
+        out.append(tail);
         Some(out)
     }
 
@@ -655,14 +657,14 @@ struct Chunk {
 
 /// Where filled chunks go, in document order.
 struct Sink<'a> {
-    out: &'a mut Vec<u8>,
+    out: &'a mut SecretBytes,
     hasher: Option<&'a mut Sha512>,
 }
 
 impl Sink<'_> {
     /// Takes a chunk and empties it for reuse (a buffer is wiped once, when dropped).
     fn take(&mut self, chunk: &mut Chunk) {
-        self.out.extend_from_slice(&chunk.text);
+        self.out.append(&chunk.text);
         if let Some(hasher) = self.hasher.as_deref_mut() {
             hasher.update(chunk.mac.as_slice());
         }
