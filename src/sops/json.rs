@@ -414,20 +414,28 @@ impl Parser<'_> {
         }
     }
 
-    /// At most how many bytes the string starting at `start` decodes to: its raw length up to
-    /// the closing quote (or the end of the input), as no escape decodes to more than it takes,
-    /// or three times that when invalid UTF-8 is replaced (a byte becomes U+FFFD).
-    fn decoded_bound(&self, start: usize) -> usize {
-        let rest = self.input.get(start..).unwrap_or_default();
-        let mut i = 0;
-        while let Some(&b) = rest.get(i) {
-            match b {
-                b'"' => break,
-                b'\\' => i += 2,
-                _ => i += 1,
+    /// Where the string whose contents start at `from` stops, without decoding it: at its
+    /// closing quote, at a control character (an error), or at the end of the input; and
+    /// whether it has escapes (skipped here, checked when the string is decoded).
+    #[inline]
+    fn string_end(&self, from: usize) -> (usize, bool) {
+        let (mut pos, mut escaped) = (from, false);
+        loop {
+            let Some(rest) = self.input.get(pos..) else { return (self.input.len(), escaped) };
+            pos += super::scan::position(rest, |b| (b == b'"') | (b == b'\\') | (b < 0x20)).unwrap_or(rest.len());
+            if self.input.get(pos) != Some(&b'\\') {
+                return (pos, escaped);
             }
+            escaped = true;
+            pos += 2;
         }
-        let raw = i.min(rest.len());
+    }
+
+    /// At most how many bytes the string starting at `start` decodes to: its raw length up to
+    /// where it stops, as no escape decodes to more than it takes, or three times that when
+    /// invalid UTF-8 is replaced (a byte becomes U+FFFD).
+    fn decoded_bound(&self, start: usize) -> usize {
+        let raw = self.string_end(start).0 - start;
         if self.utf8 { raw } else { raw * 3 }
     }
 

@@ -204,10 +204,11 @@ const PARALLEL_SCAN_MIN: usize = 256 << 10;
 /// guess is checked: the first thread only stops at the comma if its own scan reaches it at
 /// the top level (so it cannot be inside a string or a nested value).
 fn split(input: &[u8]) -> Option<usize> {
-    let open = crate::sops::scan::position(input, |b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?;
+    let non_space = |b: u8| !matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let open = crate::sops::scan::position(input, non_space)?;
     (input.get(open) == Some(&b'{')).then_some(())?;
     let body = input.get(open + 1..)?;
-    let indent = body.get(..crate::sops::scan::position(body, |b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?)?;
+    let indent = body.get(..crate::sops::scan::position(body, non_space)?)?;
     // A file on one line has no layout to go by.
     if !indent.contains(&b'\n') {
         return None;
@@ -419,23 +420,10 @@ impl<'a> Scan<'a> {
     /// Finds the end of a string whose opening quote has been consumed, without decoding it.
     fn string(&mut self) -> Option<(Range<usize>, bool)> {
         let start = self.parser.pos;
-        let mut escaped = false;
-        loop {
-            let rest = self.parser.input.get(self.parser.pos..)?;
-            self.parser.pos += crate::sops::scan::position(rest, |b| (b == b'"') | (b == b'\\') | (b < 0x20))?;
-            match self.peek()? {
-                b'"' => {
-                    self.parser.pos += 1;
-                    return Some((start..self.parser.pos - 1, escaped));
-                }
-                // The escape itself is checked when the string is decoded.
-                b'\\' => {
-                    escaped = true;
-                    self.parser.pos += 2;
-                }
-                _ => return None,
-            }
-        }
+        let (end, escaped) = self.parser.string_end(start);
+        (self.parser.input.get(end) == Some(&b'"')).then_some(())?;
+        self.parser.pos = end + 1;
+        Some((start..end, escaped))
     }
 
     /// A key whose opening quote has been consumed.
