@@ -70,6 +70,11 @@ pub fn looks_encrypted(s: &[u8]) -> bool {
     s.starts_with(PREFIX.as_bytes())
 }
 
+/// An envelope as text, `None` for the empty one (an empty value stays empty).
+fn envelope_text(envelope: Vec<u8>) -> Option<String> {
+    (!envelope.is_empty()).then(|| String::from_utf8(envelope).expect("an envelope is ASCII: base64 and a type tag"))
+}
+
 /// The four raw fields of an envelope, with the regex's greedy semantics.
 fn split_fields(s: &str) -> Option<[&str; 4]> {
     let rest = s.strip_prefix(PREFIX)?;
@@ -277,9 +282,7 @@ impl ValueCipher {
 
     /// Encrypts a value; empty strings stay empty (returns `None`).
     pub fn encrypt(&self, value: &Scalar, aad: &str) -> Result<Option<String>, ValueError> {
-        let sealed = self.encrypt_to_bytes(value, aad)?;
-        Ok((!sealed.is_empty())
-            .then(|| String::from_utf8(sealed).expect("an envelope is ASCII: base64 and a type tag")))
+        Ok(envelope_text(self.encrypt_to_bytes(value, aad)?))
     }
 
     /// [`ValueCipher::encrypt`] as bytes, empty for an empty value: for callers that keep the
@@ -287,16 +290,19 @@ impl ValueCipher {
     pub fn encrypt_to_bytes(&self, value: &Scalar, aad: &str) -> Result<Vec<u8>, ValueError> {
         let kind = scalar::type_tag(value)?;
         let plain = scalar::plaintext(value)?;
-        let mut out = Vec::with_capacity(envelope_len(plain.len(), kind));
-        self.encrypt_append(kind, &plain, aad.as_bytes(), &mut out);
-        Ok(out)
+        Ok(self.envelope(kind, &plain, aad.as_bytes()))
     }
 
     /// Encrypts raw bytes under a type tag (comments use `comment`).
     pub fn encrypt_bytes(&self, kind: &str, plain: &[u8], aad: &str) -> Option<String> {
+        envelope_text(self.envelope(kind, plain, aad.as_bytes()))
+    }
+
+    /// The envelope of `plain` in a buffer of its own size; empty for an empty plaintext.
+    fn envelope(&self, kind: &str, plain: &[u8], aad: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(envelope_len(plain.len(), kind));
-        self.encrypt_append(kind, plain, aad.as_bytes(), &mut out);
-        (!out.is_empty()).then(|| String::from_utf8(out).expect("an envelope is ASCII: base64 and a type tag"))
+        self.encrypt_append(kind, plain, aad, &mut out);
+        out
     }
 
     /// Encrypts raw bytes under a type tag and appends the envelope to `out`; appends nothing
