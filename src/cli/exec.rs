@@ -159,14 +159,7 @@ mod fifo {
     /// Creates a FIFO, feeds it from a thread while the command runs, and makes sure the
     /// feeding thread ends even when the command never opens the file.
     pub fn serve(path: &Path, plain: SecretBytes, cmd: Command, background: bool) -> Result<i32> {
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            path,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .with_context(|| format!("creating the FIFO {}", path.display()))?;
+        make(path).with_context(|| format!("creating the FIFO {}", path.display()))?;
         let target: PathBuf = path.to_path_buf();
         let writer = std::thread::spawn(move || {
             // Opening for writing blocks until a reader opens the FIFO.
@@ -178,6 +171,17 @@ mod fifo {
         release(path, &writer);
         let _ = writer.join();
         result
+    }
+
+    /// Creates a FIFO only the owner can open.
+    fn make(path: &Path) -> rustix::io::Result<()> {
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
     }
 
     /// Makes sure `writer` ends when the command did not read the FIFO. The writer may not even
@@ -216,14 +220,7 @@ mod fifo {
             for size in [16, 1 << 20] {
                 let dir = tempfile::tempdir().unwrap();
                 let path = dir.path().join("fifo");
-                rustix::fs::mknodat(
-                    rustix::fs::CWD,
-                    &path,
-                    rustix::fs::FileType::Fifo,
-                    rustix::fs::Mode::from_raw_mode(0o600),
-                    0,
-                )
-                .unwrap();
+                make(&path).unwrap();
                 let target = path.clone();
                 let writer = std::thread::spawn(move || {
                     std::thread::sleep(std::time::Duration::from_millis(200));
