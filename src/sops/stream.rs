@@ -70,9 +70,9 @@ impl Values<'_, '_> {
     fn decrypt(&self, leaf: &Leaf, out: &mut Vec<u8>, mac: &mut Vec<u8>) -> Option<()> {
         let (skeleton, cipher) = (self.skeleton, self.cipher);
         let (encrypted, covered) = self.selection(leaf);
-        match (&leaf.token, encrypted) {
+        match (skeleton.token(leaf)?, encrypted) {
             (Token::Str { text, escaped }, true) => {
-                let text = skeleton.text(text, *escaped)?;
+                let text = skeleton.text(&text, escaped)?;
                 let envelope = text.as_str()?;
                 let start = mac.len();
                 match cipher.decrypt_append(envelope, skeleton.aad(leaf), mac).ok()? {
@@ -91,7 +91,7 @@ impl Values<'_, '_> {
             // Only a string can hold an envelope: the tree path reports the value.
             (Token::Scalar(_), true) => return None,
             (Token::Str { text, escaped }, false) => {
-                let text = skeleton.text(text, *escaped)?;
+                let text = skeleton.text(&text, escaped)?;
                 super::json::write_go_string(out, &text);
                 if covered {
                     mac.extend_from_slice(&text);
@@ -152,8 +152,8 @@ impl Values<'_, '_> {
     fn encrypt(&self, leaf: &Leaf, out: &mut Vec<u8>, mac: &mut Vec<u8>) -> Option<()> {
         let (skeleton, cipher) = (self.skeleton, self.cipher);
         let (encrypted, covered) = self.selection(leaf);
-        let (kind, plain, clear): (&str, _, Option<&Scalar>) = match &leaf.token {
-            Token::Str { text, escaped } => ("str", skeleton.text(text, *escaped)?, None),
+        let (kind, plain, clear): (&str, _, Option<&Scalar>) = match skeleton.token(leaf)? {
+            Token::Str { text, escaped } => ("str", skeleton.text(&text, escaped)?, None),
             Token::Scalar(value) => (
                 scalar::type_tag(value).ok()?,
                 Text::Owned(Zeroizing::new(scalar::plaintext(value).ok()?.into_owned())),

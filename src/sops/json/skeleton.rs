@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha512};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::{JsonStore, Parser, Writer, write_go_string};
 use crate::crypto::SecretBytes;
@@ -31,30 +31,74 @@ use crate::sops::rules::Selection;
 use crate::sops::store::{Limits, check_size};
 use crate::sops::tree::{Scalar, Value};
 
-/// A value of the input.
-pub(in crate::sops) enum Token {
+/// A value of the input, as [`Skeleton::token`] gives it.
+pub(in crate::sops) enum Token<'s> {
     /// A string: its text between the quotes, and whether that has escapes to decode.
     Str { text: Range<usize>, escaped: bool },
     /// A number or a boolean, already parsed.
-    Scalar(Scalar),
+    Scalar(&'s Scalar),
+}
+
+// A skeleton holds a leaf for every value and a node for every key of the file, so their size
+// is the skeleton's: at 56 bytes each (`usize` places, a `Scalar` inline, a `Cow` key), the
+// leaves and nodes of the benchmark's 10,000-value file took 270 pages, each a page fault
+// (`tests/bench/README.md`, "JSON"). Places are `u32` (a larger file goes to the tree path),
+// numbers sit in a side table, and a key is read back from its node's AAD.
+
+/// A place in the input, in the skeleton's text, or in its AADs.
+type Pos = u32;
+
+/// A node's parent when it has none.
+const NO_PARENT: Pos = Pos::MAX;
+
+/// A value of the input, as stored.
+#[derive(Clone, Copy)]
+enum Stored {
+    Str {
+        start: Pos,
+        end: Pos,
+        escaped: bool,
+    },
+    /// An index in [`Skeleton::scalars`].
+    Scalar(Pos),
 }
 
 /// One value and where its output goes.
+#[derive(Clone, Copy)]
 pub(in crate::sops) struct Leaf {
     /// Where in the skeleton the value's text goes.
-    hole: usize,
+    hole: Pos,
     /// The key it sits under (its path).
-    node: usize,
-    pub token: Token,
+    node: Pos,
+    token: Stored,
 }
 
 /// A key on some value's path: each key of the input is one node, pointing at the key of the
 /// map that holds it.
-struct Node<'a> {
-    parent: Option<usize>,
-    key: Cow<'a, str>,
-    /// The AAD of the values under it, in [`Skeleton::aads`].
-    aad: Range<usize>,
+#[derive(Clone, Copy)]
+struct Node {
+    /// [`NO_PARENT`] at the top level.
+    parent: Pos,
+    /// The AAD of the values under it is `aads[aad..end]`: the parent's AAD, this key, and
+    /// `:`. The key (decoded) is `aads[key..end - 1]`.
+    aad: Pos,
+    key: Pos,
+    end: Pos,
+}
+
+impl Node {
+    fn aad(&self) -> Range<usize> {
+        self.aad as usize..self.end as usize
+    }
+
+    fn key(&self) -> Range<usize> {
+        self.key as usize..self.end as usize - 1
+    }
+}
+
+/// `n` as a [`Pos`]; `None` (use the tree path) past 4 GiB.
+fn pos(n: usize) -> Option<Pos> {
+    Pos::try_from(n).ok()
 }
 
 /// The text of a value: borrowed from the input, or made from it (a string's decoded escapes,
@@ -90,7 +134,9 @@ pub(in crate::sops) struct Skeleton<'a> {
     parser: Parser<'a>,
     text: Vec<u8>,
     leaves: Vec<Leaf>,
-    nodes: Vec<Node<'a>>,
+    /// The numbers and booleans among the leaves.
+    scalars: Vec<Scalar>,
+    nodes: Vec<Node>,
     aads: Vec<u8>,
     /// Whether the values under each node are encrypted ([`Skeleton::select`]).
     encrypted: Vec<bool>,
@@ -153,6 +199,7 @@ impl JsonStore {
                 parser,
                 text: Vec::new(),
                 leaves: Vec::with_capacity(entries),
+                scalars: Vec::new(),
                 nodes: Vec::with_capacity(entries),
                 aads: Vec::with_capacity(length / 4),
                 encrypted: Vec::new(),
@@ -287,7 +334,7 @@ impl<'a> Scan<'a> {
 
     /// An object whose `{` has been consumed, under `node`. The top-level object (`node` is
     /// `None`) is left open: what closes it depends on the caller.
-    fn object(&mut self, node: Option<usize>, depth: usize) -> Option<()> {
+    fn object(&mut self, node: Option<Pos>, depth: usize) -> Option<()> {
         self.enter(depth)?;
         self.writer.out.push(b'{');
         let entries = if self.eat(b'}') { 0 } else { self.members(node, depth, 0)? };
@@ -305,7 +352,7 @@ impl<'a> Scan<'a> {
     /// An object's members from a key on, through its closing `}`, after `entries` members
     /// already written; gives how many it has in all. At the top level, a scan with a `stop`
     /// returns when it gets to that comma instead.
-    fn members(&mut self, node: Option<usize>, depth: usize, mut entries: usize) -> Option<usize> {
+    fn members(&mut self, node: Option<Pos>, depth: usize, mut entries: usize) -> Option<usize> {
         let top = node.is_none();
         loop {
             if !self.eat(b'"') {
@@ -328,7 +375,7 @@ impl<'a> Scan<'a> {
                 self.writer.newline(depth + 1);
                 write_go_string(&mut self.writer.out, key.as_bytes());
                 self.writer.out.extend_from_slice(b": ");
-                let child = self.skeleton.push_node(node, key);
+                let child = self.skeleton.push_node(node, key.as_bytes())?;
                 self.value(child, depth + 1)?;
             }
             if top && self.stop.is_some() {
@@ -354,7 +401,7 @@ impl<'a> Scan<'a> {
     }
 
     /// The elements of an array whose `[` has been consumed.
-    fn array(&mut self, node: usize, depth: usize) -> Option<()> {
+    fn array(&mut self, node: Pos, depth: usize) -> Option<()> {
         self.enter(depth)?;
         self.writer.out.push(b'[');
         if self.eat(b']') {
@@ -382,7 +429,7 @@ impl<'a> Scan<'a> {
         Some(())
     }
 
-    fn value(&mut self, node: usize, depth: usize) -> Option<()> {
+    fn value(&mut self, node: Pos, depth: usize) -> Option<()> {
         self.parser.skip_ws();
         match self.peek()? {
             b'{' => {
@@ -396,8 +443,7 @@ impl<'a> Scan<'a> {
             b'"' => {
                 self.parser.pos += 1;
                 let (text, escaped) = self.string()?;
-                self.leaf(node, Token::Str { text, escaped });
-                Some(())
+                self.leaf(node, Stored::Str { start: pos(text.start)?, end: pos(text.end)?, escaped })
             }
             _ => match self.parser.value().ok()? {
                 Value::Null => {
@@ -405,16 +451,18 @@ impl<'a> Scan<'a> {
                     Some(())
                 }
                 Value::Scalar(scalar) => {
-                    self.leaf(node, Token::Scalar(scalar));
-                    Some(())
+                    let index = pos(self.skeleton.scalars.len())?;
+                    self.skeleton.scalars.push(scalar);
+                    self.leaf(node, Stored::Scalar(index))
                 }
                 Value::Map(_) | Value::List(_) => None,
             },
         }
     }
 
-    fn leaf(&mut self, node: usize, token: Token) {
-        self.skeleton.leaves.push(Leaf { hole: self.writer.out.len(), node, token });
+    fn leaf(&mut self, node: Pos, token: Stored) -> Option<()> {
+        self.skeleton.leaves.push(Leaf { hole: pos(self.writer.out.len())?, node, token });
+        Some(())
     }
 
     /// Finds the end of a string whose opening quote has been consumed, without decoding it.
@@ -451,18 +499,28 @@ impl<'a> Skeleton<'a> {
         if self.sops.is_some() && rest.sops.is_some() {
             return None;
         }
-        let (text, nodes, aads) = (self.text.len(), self.nodes.len(), self.aads.len());
+        let (text, nodes, aads, scalars) =
+            (pos(self.text.len())?, pos(self.nodes.len())?, pos(self.aads.len())?, pos(self.scalars.len())?);
+        // Every place in the whole must fit, not only each part's.
+        pos(self.text.len() + rest.text.len())?;
+        pos(self.aads.len() + rest.aads.len())?;
+        pos(self.nodes.len() + rest.nodes.len())?;
         self.text.extend_from_slice(&rest.text);
         self.aads.extend_from_slice(&rest.aads);
+        self.scalars.extend(rest.scalars);
         self.leaves.extend(rest.leaves.into_iter().map(|leaf| Leaf {
             hole: leaf.hole + text,
             node: leaf.node + nodes,
-            ..leaf
+            token: match leaf.token {
+                Stored::Scalar(index) => Stored::Scalar(index + scalars),
+                string => string,
+            },
         }));
         self.nodes.extend(rest.nodes.into_iter().map(|node| Node {
-            parent: node.parent.map(|parent| parent + nodes),
-            aad: node.aad.start + aads..node.aad.end + aads,
-            ..node
+            parent: if node.parent == NO_PARENT { NO_PARENT } else { node.parent + nodes },
+            aad: node.aad + aads,
+            key: node.key + aads,
+            end: node.end + aads,
         }));
         self.sops = self.sops.take().or(rest.sops);
         self.top_entries += rest.top_entries;
@@ -470,16 +528,18 @@ impl<'a> Skeleton<'a> {
         Some(())
     }
 
-    fn push_node(&mut self, parent: Option<usize>, key: Cow<'a, str>) -> usize {
-        let start = self.aads.len();
+    fn push_node(&mut self, parent: Option<Pos>, key: &[u8]) -> Option<Pos> {
+        let aad = pos(self.aads.len())?;
         if let Some(parent) = parent {
-            let prefix = self.nodes[parent].aad.clone();
+            let prefix = self.nodes.get(parent as usize)?.aad();
             self.aads.extend_from_within(prefix);
         }
-        self.aads.extend_from_slice(key.as_bytes());
+        let key_at = pos(self.aads.len())?;
+        self.aads.extend_from_slice(key);
         self.aads.push(b':');
-        self.nodes.push(Node { parent, key, aad: start..self.aads.len() });
-        self.nodes.len() - 1
+        let index = pos(self.nodes.len())?;
+        self.nodes.push(Node { parent: parent.unwrap_or(NO_PARENT), aad, key: key_at, end: pos(self.aads.len())? });
+        Some(index)
     }
 
     /// The value of the top-level `sops` entry, if there was one.
@@ -512,8 +572,10 @@ impl<'a> Skeleton<'a> {
                 Some(encrypts_matches) => {
                     let mut matched: Vec<bool> = Vec::with_capacity(self.nodes.len());
                     for node in &self.nodes {
-                        let above = node.parent.is_some_and(|p| matched[p]);
-                        matched.push(above || rule.key_matches(&node.key));
+                        let above = node.parent != NO_PARENT && matched[node.parent as usize];
+                        // Keys are decoded from valid UTF-8, and checked as they are.
+                        let key = std::str::from_utf8(&self.aads[node.key()]).unwrap_or_default();
+                        matched.push(above || rule.key_matches(key));
                     }
                     matched.into_iter().map(|m| m == encrypts_matches).collect()
                 }
@@ -524,11 +586,19 @@ impl<'a> Skeleton<'a> {
     }
 
     pub fn is_encrypted(&self, leaf: &Leaf) -> bool {
-        self.encrypted.get(leaf.node).copied().unwrap_or(true)
+        self.encrypted.get(leaf.node as usize).copied().unwrap_or(true)
     }
 
     pub fn aad(&self, leaf: &Leaf) -> &[u8] {
-        &self.aads[self.nodes[leaf.node].aad.clone()]
+        &self.aads[self.nodes[leaf.node as usize].aad()]
+    }
+
+    /// A leaf's value.
+    pub fn token(&self, leaf: &Leaf) -> Option<Token<'_>> {
+        Some(match leaf.token {
+            Stored::Str { start, end, escaped } => Token::Str { text: start as usize..end as usize, escaped },
+            Stored::Scalar(index) => Token::Scalar(self.scalars.get(index as usize)?),
+        })
     }
 
     /// A string leaf's text; `None` for an invalid escape (the tree path reports it).
@@ -565,7 +635,7 @@ impl<'a> Skeleton<'a> {
         } else {
             self.in_parallel(chunks, threads, &fill, sink)?;
         }
-        out.append(self.text.get(self.leaves.last().map_or(0, |leaf| leaf.hole)..)?);
+        out.append(self.text.get(self.leaves.last().map_or(0, |leaf| leaf.hole as usize)..)?);
         out.append(tail);
         Some(out)
     }
@@ -579,17 +649,20 @@ impl<'a> Skeleton<'a> {
         let leaves = self.leaves.get(index * CHUNK..self.leaves.len().min((index + 1) * CHUNK))?;
         let from = match index {
             0 => 0,
-            _ => self.leaves[index * CHUNK - 1].hole,
+            _ => self.leaves[index * CHUNK - 1].hole as usize,
         };
-        let until = leaves.last().map_or(from, |leaf| leaf.hole);
-        let values: usize = leaves.iter().map(Leaf::token_len).sum();
-        // Reserved up front: a buffer that grows leaves copies of its plaintext behind.
-        chunk.text.reserve(until - from + values);
-        chunk.mac.reserve(values);
+        let until = leaves.last().map_or(from, |leaf| leaf.hole as usize);
+        // Room for what the leaves usually write, up front; then, before each leaf, room for
+        // the most it can write, so that `fill` never grows a buffer (see [`Chunk::make_room`]).
+        let text: usize = leaves.iter().map(Leaf::text_estimate).sum();
+        let mac: usize = leaves.iter().map(Leaf::mac_bound).sum();
+        chunk.make_room(until - from + text, mac);
         let mut at = from;
         for leaf in leaves {
-            chunk.text.extend_from_slice(self.text.get(at..leaf.hole)?);
-            at = leaf.hole;
+            let before = self.text.get(at..leaf.hole as usize)?;
+            chunk.make_room(before.len() + leaf.text_bound(), leaf.mac_bound());
+            chunk.text.extend_from_slice(before);
+            at = leaf.hole as usize;
             fill(leaf, &mut chunk.text, &mut chunk.mac)?;
         }
         Some(())
@@ -637,10 +710,47 @@ impl<'a> Skeleton<'a> {
 }
 
 /// One chunk's output text and MAC bytes; both may hold plaintext.
+///
+/// A chunk's buffers are reused for chunk after chunk. [`Sink::take`] wipes the bytes a chunk
+/// wrote as soon as it has taken them, while they are still in the cache, and a buffer only
+/// grows through [`Chunk::make_room`]: so the room past a buffer's length never holds a byte,
+/// and wiping the length alone is enough. (Wiping whole capacities on drop, as `Zeroizing`
+/// does, faulted in about 260 pages that no chunk had written in a 10,000-value decrypt: a
+/// tenth of the run's page faults.)
 #[derive(Default)]
 struct Chunk {
-    text: Zeroizing<Vec<u8>>,
-    mac: Zeroizing<Vec<u8>>,
+    text: Vec<u8>,
+    mac: Vec<u8>,
+}
+
+impl Chunk {
+    /// Makes room for `text` more bytes of text and `mac` more MAC bytes. A buffer that has to
+    /// grow is moved by hand and the bytes it held are wiped (a reallocation would leave a copy
+    /// behind); it at least doubles, so a reused chunk soon stops growing.
+    fn make_room(&mut self, text: usize, mac: usize) {
+        for (buffer, room) in [(&mut self.text, text), (&mut self.mac, mac)] {
+            if buffer.capacity() - buffer.len() < room {
+                let mut grown = Vec::with_capacity((buffer.len() + room).max(2 * buffer.capacity()));
+                grown.extend_from_slice(buffer);
+                buffer.as_mut_slice().zeroize();
+                *buffer = grown;
+            }
+        }
+    }
+
+    /// Wipes what the chunk holds and empties it.
+    fn wipe(&mut self) {
+        for buffer in [&mut self.text, &mut self.mac] {
+            buffer.as_mut_slice().zeroize();
+            buffer.clear();
+        }
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        self.wipe();
+    }
 }
 
 /// Where filled chunks go, in document order.
@@ -650,14 +760,13 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    /// Takes a chunk and empties it for reuse (a buffer is wiped once, when dropped).
+    /// Takes a chunk, and wipes and empties it for reuse.
     fn take(&mut self, chunk: &mut Chunk) {
         self.out.append(&chunk.text);
         if let Some(hasher) = self.hasher.as_deref_mut() {
             hasher.update(chunk.mac.as_slice());
         }
-        chunk.text.clear();
-        chunk.mac.clear();
+        chunk.wipe();
     }
 }
 
@@ -700,10 +809,29 @@ impl Queue<'_> {
 impl Leaf {
     /// The length of the value in the input.
     fn token_len(&self) -> usize {
-        match &self.token {
-            Token::Str { text, .. } => text.len() + 2,
-            Token::Scalar(_) => 24,
+        match self.token {
+            Stored::Str { start, end, .. } => (end - start) as usize + 2,
+            Stored::Scalar(_) => 24,
         }
+    }
+
+    /// The most output text a leaf can fill its hole with. Decrypting: a plaintext byte is at
+    /// most 6 bytes of JSON (`\u00XX`), and there are fewer plaintext bytes than envelope
+    /// bytes. Encrypting: an envelope is 4/3 of its value plus about 110 bytes of fields.
+    fn text_bound(&self) -> usize {
+        6 * self.token_len() + 128
+    }
+
+    /// What a leaf's output text usually takes: an envelope when encrypting, more than its
+    /// plaintext when decrypting.
+    fn text_estimate(&self) -> usize {
+        self.token_len() * 4 / 3 + 128
+    }
+
+    /// The most bytes a leaf can put into the MAC: its plaintext (shorter than its envelope,
+    /// or its own text), or a number's text form.
+    fn mac_bound(&self) -> usize {
+        self.token_len() + 32
     }
 }
 
@@ -725,17 +853,24 @@ mod tests {
             .leaves
             .iter()
             .map(|leaf| {
-                let token = match &leaf.token {
+                let token = match skeleton.token(leaf).unwrap() {
                     Token::Str { text, escaped } => format!("str {text:?} {escaped}"),
                     Token::Scalar(scalar) => format!(
                         "scalar {:?}",
                         String::from_utf8_lossy(&crate::sops::scalar::plaintext(scalar).unwrap())
                     ),
                 };
-                (leaf.hole, leaf.node, token)
+                (leaf.hole as usize, leaf.node as usize, token)
             })
             .collect();
-        let nodes = skeleton.nodes.iter().map(|node| (node.parent, node.key.to_string(), node.aad.clone())).collect();
+        let nodes = skeleton
+            .nodes
+            .iter()
+            .map(|node| {
+                let parent = (node.parent != NO_PARENT).then_some(node.parent as usize);
+                (parent, String::from_utf8(skeleton.aads[node.key()].to_vec()).unwrap(), node.aad())
+            })
+            .collect();
         (skeleton.text.clone(), leaves, nodes, skeleton.aads.clone(), skeleton.top_entries, skeleton.sops.is_some())
     }
 
