@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::exit::{Code, Exit};
+pub use super::filebytes::FileBytes;
 
 /// Largest input the structured stores accept by default (`SEALOPS_MAX_INPUT_BYTES` overrides).
 pub const DEFAULT_MAX_INPUT: usize = 64 << 20;
@@ -30,7 +31,7 @@ impl Input<'_> {
 }
 
 /// Reads the input, refusing anything larger than `limit` before reading it all.
-pub fn read_input(input: &Input<'_>, limit: usize) -> Result<Vec<u8>> {
+pub fn read_input(input: &Input<'_>, limit: usize) -> Result<FileBytes> {
     match input {
         Input::File(path) => {
             let meta = fs::metadata(path).map_err(|e| {
@@ -62,7 +63,7 @@ pub fn read_input(input: &Input<'_>, limit: usize) -> Result<Vec<u8>> {
             if buf.len() > limit {
                 bail!(too_large("standard input", buf.len() as u64, limit));
             }
-            Ok(buf)
+            Ok(buf.into())
         }
     }
 }
@@ -72,19 +73,17 @@ pub fn read_input(input: &Input<'_>, limit: usize) -> Result<Vec<u8>> {
 const PARALLEL_READ_MIN: u64 = 1 << 20;
 
 /// Reads a whole file, as [`fs::read`] does.
-fn read_file(path: &Path) -> io::Result<Vec<u8>> {
+fn read_file(path: &Path) -> io::Result<FileBytes> {
     use std::os::unix::fs::FileExt as _;
 
     let mut file = fs::File::open(path)?;
     let meta = file.metadata()?;
     let len = meta.len();
-    let mut buf = Vec::new();
     if meta.is_file() && len >= PARALLEL_READ_MIN {
         let len = usize::try_from(len).map_err(io::Error::other)?;
-        // Zeroed by the allocator (fresh pages), so each thread's half is first touched by
-        // that thread's read.
-        buf = vec![0u8; len];
-        let (first, second) = buf.split_at_mut(len / 2);
+        // Zeroed fresh pages, so each thread's half is first touched by that thread's read.
+        let mut buf = FileBytes::zeroed(len)?;
+        let (first, second) = buf.as_mut_slice().split_at_mut(len / 2);
         let at = first.len() as u64;
         let (read_first, read_second) = std::thread::scope(|scope| {
             let second = scope.spawn(|| file.read_exact_at(second, at));
@@ -95,19 +94,25 @@ fn read_file(path: &Path) -> io::Result<Vec<u8>> {
             Ok(()) => {
                 // Whatever was appended meanwhile is read too, as a single read would.
                 io::Seek::seek(&mut file, io::SeekFrom::Start(len as u64))?;
+                let mut appended = Vec::new();
+                file.read_to_end(&mut appended)?;
+                if appended.is_empty() {
+                    return Ok(buf);
+                }
+                let mut bytes = buf.into_vec();
+                bytes.extend_from_slice(&appended);
+                return Ok(bytes.into());
             }
             // Shrunk meanwhile: read it again from the start.
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                buf.clear();
                 io::Seek::seek(&mut file, io::SeekFrom::Start(0))?;
             }
             Err(e) => return Err(e),
         }
-    } else {
-        buf.reserve(usize::try_from(len).unwrap_or(0));
     }
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     file.read_to_end(&mut buf)?;
-    Ok(buf)
+    Ok(buf.into())
 }
 
 fn too_large(what: &str, size: u64, limit: usize) -> Exit {
@@ -225,13 +230,15 @@ mod tests {
     #[test]
     fn large_files_read_in_halves_read_whole() {
         let dir = tempfile::tempdir().unwrap();
-        for len in [PARALLEL_READ_MIN as usize - 1, PARALLEL_READ_MIN as usize, PARALLEL_READ_MIN as usize + 3] {
+        let min = PARALLEL_READ_MIN as usize;
+        // Around the threshold of reading in halves, and of reading into a mapping (2 MiB).
+        for len in [min - 1, min, min + 3, (2 << 20) - 1, 2 << 20, (4 << 20) + 3] {
             let path = dir.path().join(format!("f{len}"));
             let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + i / 4096) as u8).collect();
             fs::write(&path, &bytes).unwrap();
             let read = read_input(&Input::File(&path), DEFAULT_MAX_INPUT).unwrap();
-            assert!(read == bytes, "a {len}-byte file reads back whole");
-            let err = read_input(&Input::File(&path), len - 1).unwrap_err().to_string();
+            assert!(*read == bytes[..], "a {len}-byte file reads back whole");
+            let err = read_input(&Input::File(&path), len - 1).map(drop).unwrap_err().to_string();
             assert!(err.contains(&format!("{len} bytes")), "{err}");
         }
     }
@@ -274,11 +281,11 @@ mod tests {
     fn missing_and_oversized_inputs() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.yaml");
-        let err = read_input(&Input::File(&missing), 10).unwrap_err();
+        let err = read_input(&Input::File(&missing), 10).map(drop).unwrap_err();
         assert_eq!(err.downcast_ref::<Exit>().map(|e| e.code), Some(Code::NoFileSpecified));
         let big = dir.path().join("big.yaml");
         fs::write(&big, vec![b'a'; 11]).unwrap();
-        let err = read_input(&Input::File(&big), 10).unwrap_err();
+        let err = read_input(&Input::File(&big), 10).map(drop).unwrap_err();
         assert_eq!(err.downcast_ref::<Exit>().map(|e| e.code), Some(Code::CouldNotReadInputFile));
     }
 }

@@ -11,6 +11,7 @@ mod edit;
 mod encrypt;
 mod exec;
 mod exit;
+mod filebytes;
 mod files;
 mod filestatus;
 mod io;

@@ -425,7 +425,7 @@ fn read(a: &SealArgs) -> Result<Zeroizing<Vec<u8>>> {
             _ => e,
         }
     })?;
-    Ok(Zeroizing::new(bytes))
+    Ok(Zeroizing::new(bytes.into_vec()))
 }
 
 /// The objects of a YAML stream (`---`-separated; empty and comment-only documents skipped) or
@@ -602,9 +602,9 @@ fn seal_raw(a: &SealArgs, scope: Option<Scope>, cert: &Certificate, output: &Out
     let value = match a.from_file.first() {
         Some(spec) => {
             let path = spec.split_once('=').map_or(spec.as_str(), |(_, p)| p);
-            SecretBytes::new(io::read_input(&Input::File(Path::new(path)), io::input_limit(false))?)
+            SecretBytes::new(io::read_input(&Input::File(Path::new(path)), io::input_limit(false))?.into_vec())
         }
-        None => SecretBytes::new(io::read_input(&Input::Stdin, io::input_limit(false))?),
+        None => SecretBytes::new(io::read_input(&Input::Stdin, io::input_limit(false))?.into_vec()),
     };
     let blob =
         scheme::hybrid_encrypt(cert.public_key(), value.expose(), &scope.label(&namespace, &name)).map_err(fail)?;
@@ -691,7 +691,7 @@ pub fn load_private_keys(paths: &[PathBuf]) -> Result<Vec<PrivateKey>> {
     let mut keys = Vec::new();
     for path in paths.iter().filter(|p| !p.as_os_str().is_empty()) {
         let what = path.display().to_string();
-        let text = Zeroizing::new(io::read_input(&Input::File(path), io::input_limit(false))?);
+        let text = Zeroizing::new(io::read_input(&Input::File(path), io::input_limit(false))?.into_vec());
         let blocks = pem::parse_many(&text[..]).unwrap_or_default();
         let pem_keys: Vec<_> = blocks.iter().filter(|b| b.tag().ends_with("PRIVATE KEY")).collect();
         if !pem_keys.is_empty() {

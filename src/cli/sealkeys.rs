@@ -215,7 +215,7 @@ fn key_secret_yaml(prefix: &str, namespace: &str, tls_crt: &[u8], tls_key: &[u8]
 
 fn import(a: ImportArgs) -> Result<()> {
     let crt = io::read_input(&Input::File(&a.cert), io::input_limit(false))?;
-    let key = zeroize::Zeroizing::new(io::read_input(&Input::File(&a.key), io::input_limit(false))?);
+    let key = zeroize::Zeroizing::new(io::read_input(&Input::File(&a.key), io::input_limit(false))?.into_vec());
     let pair = SealingKey::from_pem(&format!("{} + {}", a.cert.display(), a.key.display()), &crt, &key)?;
     let cert = pair.certificate();
     if cert.is_expired_at(unix_now()) {
@@ -237,7 +237,7 @@ fn list(a: ListArgs) -> Result<()> {
     let mut rows =
         vec![["FINGERPRINT".to_owned(), "NOT BEFORE".into(), "NOT AFTER".into(), "AGE".into(), "SOURCE".into()]];
     for file in &a.files {
-        let text = zeroize::Zeroizing::new(io::read_input(&Input::File(file), io::input_limit(false))?);
+        let text = zeroize::Zeroizing::new(io::read_input(&Input::File(file), io::input_limit(false))?.into_vec());
         for (source, cert) in certificates(file, &text)? {
             let mut after = rfc3339(cert.not_after());
             if cert.is_expired_at(now) {

@@ -24,12 +24,12 @@ pub fn run_set(global: &Global, a: SetArgs) -> Result<()> {
         }
         (true, false, Some(file)) => {
             let bytes = io::read_input(&io::Input::File(Path::new(file)), io::input_limit(false))?;
-            String::from_utf8(bytes)
+            String::from_utf8(bytes.into_vec())
                 .map_err(|_| Exit::new(Code::InvalidSetFormat, "Value for --set is not valid JSON"))?
         }
         (false, true, None) => {
             let bytes = io::read_input(&io::Input::Stdin, io::input_limit(false))?;
-            String::from_utf8(bytes)
+            String::from_utf8(bytes.into_vec())
                 .map_err(|_| Exit::new(Code::InvalidSetFormat, "Value for --set is not valid JSON"))?
         }
         (false, false, Some(v)) => v.clone(),
