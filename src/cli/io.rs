@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::exit::{Code, Exit};
-pub use super::filebytes::FileBytes;
+use sealops::pages::PageVec;
 
 /// Largest input the structured stores accept by default (`SEALOPS_MAX_INPUT_BYTES` overrides).
 pub const DEFAULT_MAX_INPUT: usize = 64 << 20;
@@ -31,7 +31,7 @@ impl Input<'_> {
 }
 
 /// Reads the input, refusing anything larger than `limit` before reading it all.
-pub fn read_input(input: &Input<'_>, limit: usize) -> Result<FileBytes> {
+pub fn read_input(input: &Input<'_>, limit: usize) -> Result<PageVec> {
     match input {
         Input::File(path) => {
             let meta = fs::metadata(path).map_err(|e| {
@@ -73,7 +73,7 @@ pub fn read_input(input: &Input<'_>, limit: usize) -> Result<FileBytes> {
 const PARALLEL_READ_MIN: u64 = 1 << 20;
 
 /// Reads a whole file, as [`fs::read`] does.
-fn read_file(path: &Path) -> io::Result<FileBytes> {
+fn read_file(path: &Path) -> io::Result<PageVec> {
     use std::os::unix::fs::FileExt as _;
 
     let mut file = fs::File::open(path)?;
@@ -82,7 +82,7 @@ fn read_file(path: &Path) -> io::Result<FileBytes> {
     if meta.is_file() && len >= PARALLEL_READ_MIN {
         let len = usize::try_from(len).map_err(io::Error::other)?;
         // Zeroed fresh pages, so each thread's half is first touched by that thread's read.
-        let mut buf = FileBytes::zeroed(len)?;
+        let mut buf = PageVec::zeroed(len);
         let (first, second) = buf.as_mut_slice().split_at_mut(len / 2);
         let at = first.len() as u64;
         let (read_first, read_second) = std::thread::scope(|scope| {

@@ -11,7 +11,6 @@ mod edit;
 mod encrypt;
 mod exec;
 mod exit;
-mod filebytes;
 mod files;
 mod filestatus;
 mod io;

@@ -202,7 +202,7 @@ mod tests {
             params.rule = Some(Selection::EncryptedRegex(regex::Regex::new(regex).expect("regex")));
         }
         let store = store::for_format(format, StoreConfig::default());
-        ops::encrypt(&*store, &*store, text.as_bytes(), params).expect("encrypt")
+        ops::encrypt(&*store, &*store, text.as_bytes(), params).expect("encrypt").into_vec()
     }
 
     fn secret_yaml() -> &'static str {

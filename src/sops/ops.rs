@@ -11,6 +11,7 @@ use super::store::{Format, Store, StoreError};
 use super::tree::{Branch, PathStep, Value};
 use super::value::ValueCipher;
 use crate::crypto::{DataKey, Keyring, SecretBytes};
+use crate::pages::PageVec;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
@@ -109,13 +110,13 @@ pub struct Opened {
 }
 
 /// Encrypts a plaintext file.
-pub fn encrypt(store: &dyn Store, output: &dyn Store, input: &[u8], params: EncryptParams) -> Result<Vec<u8>, OpError> {
+pub fn encrypt(store: &dyn Store, output: &dyn Store, input: &[u8], params: EncryptParams) -> Result<PageVec, OpError> {
     if let (Some(_), Some(json)) = (store.as_json(), output.as_json())
         && let Some(sealed) = super::stream::encrypt(json, input, &params)
     {
         return Ok(sealed);
     }
-    encrypt_tree(store, output, input, params)
+    encrypt_tree(store, output, input, params).map(PageVec::from)
 }
 
 /// [`encrypt`] through the tree: every format, and every error.

@@ -27,6 +27,7 @@ use super::scalar;
 use super::tree::{Scalar, Value};
 use super::value::{self, ValueCipher};
 use crate::crypto::{DataKey, Keyring, SecretBytes};
+use crate::pages::PageVec;
 
 /// Decrypts a whole JSON file to JSON laid out by `output`, checking the MAC unless told not
 /// to. `None`: use the tree path.
@@ -44,7 +45,9 @@ pub(super) fn decrypt(
     skeleton.select(meta.rule.as_ref());
     let mut hasher = (!options.ignore_mac).then(|| crypt::new_hasher(&meta));
     let values = Values { skeleton: &skeleton, cipher: &cipher, mac_only_encrypted: meta.mac_only_encrypted };
-    let plain = skeleton.fill(|leaf, out, mac| values.decrypt(leaf, out, mac), hasher.as_mut(), skeleton.closing())?;
+    let tail = skeleton.closing();
+    let out = SecretBytes::with_capacity(skeleton.output_room(tail.len()));
+    let plain = skeleton.fill(out, |leaf, out, mac| values.decrypt(leaf, out, mac), hasher.as_mut(), tail)?;
     if let Some(hasher) = hasher {
         crypt::verify_mac(&meta, &cipher, &crypt::finish_mac(hasher)).ok()?;
     }
@@ -117,7 +120,7 @@ fn wipe_from(buf: &mut Vec<u8>, start: usize) {
 }
 
 /// Encrypts a whole JSON file to JSON laid out by `output`. `None`: use the tree path.
-pub(super) fn encrypt(output: &JsonStore, input: &[u8], params: &EncryptParams) -> Option<Vec<u8>> {
+pub(super) fn encrypt(output: &JsonStore, input: &[u8], params: &EncryptParams) -> Option<PageVec> {
     let mut skeleton = output.skeleton(input, false)?;
     if skeleton.has_sops() || params.key_groups.iter().all(|g| g.keys.is_empty()) {
         return None;
@@ -132,9 +135,18 @@ pub(super) fn encrypt(output: &JsonStore, input: &[u8], params: &EncryptParams) 
     let values = Values { skeleton: &skeleton, cipher: &cipher, mac_only_encrypted: meta.mac_only_encrypted };
     // The metadata closes the file, and it holds the MAC of every value: so the values come
     // first, then the metadata, rendered by the store as the tree path renders it.
-    // Envelopes, and the values the rule leaves in the clear: nothing secret.
-    let mut sealed =
-        skeleton.fill(|leaf, out, mac| values.encrypt(leaf, out, mac), Some(&mut hasher), b"")?.declassify();
+    // Envelopes, and the values the rule leaves in the clear: nothing secret. Ciphertext of
+    // 2 MiB and more goes in huge pages (see `crate::pages`), as far as it surely reaches: the
+    // skeleton, and each value at least as its envelope, or in the clear as its decoded bytes.
+    let least = skeleton.text_len()
+        + (skeleton.leaves().iter())
+            .map(|leaf| match skeleton.is_encrypted(leaf) {
+                true => value::envelope_len(leaf.decoded_len_at_least(), "str"),
+                false => leaf.decoded_len_at_least(),
+            })
+            .sum::<usize>();
+    let out = PageVec::with_capacity(skeleton.output_room(0), least);
+    let mut sealed = skeleton.fill(out, |leaf, out, mac| values.encrypt(leaf, out, mac), Some(&mut hasher), b"")?;
     meta.last_modified = GoTime::now_utc();
     meta.mac = crypt::seal_mac(&crypt::finish_mac(hasher), &meta, &cipher);
     let metadata = super::store::Store::emit_encrypted_owned(output, vec![Vec::new()], &meta).ok()?;
@@ -241,6 +253,11 @@ mod tests {
     fn encrypted(doc: &Branch, id: &Identity) -> Vec<u8> {
         let plain = json(None).emit_plain(std::slice::from_ref(doc)).unwrap();
         ops::encrypt_tree(&json(None), &json(None), &plain, params(id, None, false)).unwrap()
+    }
+
+    /// [`super::encrypt`], its result as bytes to compare.
+    fn encrypt(output: &JsonStore, input: &[u8], params: &EncryptParams) -> Option<Vec<u8>> {
+        super::encrypt(output, input, params).map(PageVec::into_vec)
     }
 
     fn ignoring_mac() -> OpenOptions {

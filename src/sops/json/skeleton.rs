@@ -26,6 +26,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::{JsonStore, Parser, Writer, write_go_string};
 use crate::crypto::SecretBytes;
+use crate::pages::PageVec;
 use crate::sops::metadata::SOPS_KEY;
 use crate::sops::rules::Selection;
 use crate::sops::store::{Limits, check_size};
@@ -609,20 +610,34 @@ impl<'a> Skeleton<'a> {
         Parser { pos: text.start, ..self.parser }.string().ok().map(|bytes| Text::Owned(Zeroizing::new(bytes)))
     }
 
+    /// Room for the filled skeleton followed by `tail` bytes: enough for any decrypted file,
+    /// and for most encrypted ones (an envelope is about 4/3 of its value plus 100 bytes).
+    /// Room that is never written costs nothing.
+    pub fn output_room(&self, tail: usize) -> usize {
+        let values: usize = self.leaves.iter().map(|leaf| 2 * leaf.token_len() + 128).sum();
+        self.text.len() + values + tail
+    }
+
+    pub fn leaves(&self) -> &[Leaf] {
+        &self.leaves
+    }
+
+    /// The length of the skeleton's own text.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// Fills the holes: `fill` writes a leaf's output text to its first buffer and the bytes the
     /// MAC covers to its second, or gives `None` to give up (then so does this). Leaves are
-    /// filled in chunks on all cores; the chunks' text is appended to the output, and their MAC
-    /// bytes given to `hasher`, in document order. Returns the skeleton with its holes filled,
-    /// followed by `tail`. It holds plaintext when decrypting, so it is a secret buffer, wiped
-    /// also when this gives up halfway.
-    pub fn fill<F>(&self, fill: F, hasher: Option<&mut Sha512>, tail: &[u8]) -> Option<SecretBytes>
+    /// filled in chunks on all cores; the chunks' text is appended to `out` (made with
+    /// [`Skeleton::output_room`]), and their MAC bytes given to `hasher`, in document order.
+    /// Returns `out` with the skeleton, its holes filled, and `tail`. When it holds plaintext,
+    /// `out` is a secret buffer, wiped also when this gives up halfway.
+    pub fn fill<O, F>(&self, mut out: O, fill: F, hasher: Option<&mut Sha512>, tail: &[u8]) -> Option<O>
     where
+        O: Output + Send,
         F: Fn(&Leaf, &mut Vec<u8>, &mut Vec<u8>) -> Option<()> + Sync,
     {
-        // Enough for any decrypted file, and for most encrypted ones (an envelope is about 4/3
-        // of its value plus 100 bytes); pages that are never written cost nothing.
-        let values: usize = self.leaves.iter().map(|leaf| 2 * leaf.token_len() + 128).sum();
-        let mut out = SecretBytes::with_capacity(self.text.len() + values + tail.len());
         let chunks = self.leaves.len().div_ceil(CHUNK);
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut sink = Sink { out: &mut out, hasher };
@@ -753,9 +768,27 @@ impl Drop for Chunk {
     }
 }
 
+/// What [`Skeleton::fill`] writes to: a secret buffer for plaintext, a [`PageVec`] for
+/// ciphertext.
+pub(in crate::sops) trait Output {
+    fn append(&mut self, bytes: &[u8]);
+}
+
+impl Output for SecretBytes {
+    fn append(&mut self, bytes: &[u8]) {
+        SecretBytes::append(self, bytes);
+    }
+}
+
+impl Output for PageVec {
+    fn append(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
 /// Where filled chunks go, in document order.
 struct Sink<'a> {
-    out: &'a mut SecretBytes,
+    out: &'a mut (dyn Output + Send),
     hasher: Option<&'a mut Sha512>,
 }
 
@@ -808,10 +841,20 @@ impl Queue<'_> {
 
 impl Leaf {
     /// The length of the value in the input.
-    fn token_len(&self) -> usize {
+    pub fn token_len(&self) -> usize {
         match self.token {
             Stored::Str { start, end, .. } => (end - start) as usize + 2,
             Stored::Scalar(_) => 24,
+        }
+    }
+
+    /// The fewest bytes the value can decode to: a string without escapes is its text, and an
+    /// escape (`\uXXXX` at most) is at least one byte.
+    pub fn decoded_len_at_least(&self) -> usize {
+        match self.token {
+            Stored::Str { start, end, escaped: false } => (end - start) as usize,
+            Stored::Str { start, end, escaped: true } => (end - start) as usize / 6,
+            Stored::Scalar(_) => 1,
         }
     }
 
