@@ -77,13 +77,31 @@ fn col_of(line: &str, byte: usize) -> usize {
     if prefix.is_ascii() { byte } else { prefix.chars().count() }
 }
 
-/// Scans `input`, or returns `None` when it is outside the subset.
+/// Scans `input` into a list of events, or returns `None` when it is outside the subset.
+#[cfg(test)]
 pub fn scan(input: &str) -> Option<Vec<Spanned<'_>>> {
+    let mut events = Vec::new();
+    scan_into(input, &mut |event, span| {
+        events.push((event, span));
+        true
+    })?;
+    Some(events)
+}
+
+/// Events handed over at a time: the scanner's buffer stays in the cache, and the events of a
+/// large file are never all in memory at once (as a list, the events of a 1 MB file took about
+/// 4 MB, a third of a YAML encrypt's page faults; `tests/bench/README.md`, "YAML").
+const BATCH: usize = 256;
+
+/// Scans `input`, handing each event to `sink` once it is final, in order. Returns `None` when
+/// the input is outside the subset, or when `sink` returns `false`; some events may have been
+/// handed over by then, and the caller starts again with the general parser.
+pub fn scan_into<'a>(input: &'a str, sink: &mut dyn FnMut(Event<'a>, Span) -> bool) -> Option<()> {
     if input.starts_with('\u{feff}') || input.contains('\t') || input.contains('\r') {
         return None;
     }
     let mut s = Scanner {
-        events: Vec::with_capacity(input.len() / 16),
+        events: Vec::with_capacity(2 * BATCH),
         stack: Vec::new(),
         pending: Pending::None,
         held: Vec::new(),
@@ -135,15 +153,29 @@ pub fn scan(input: &str) -> Option<Vec<Spanned<'_>>> {
             s.in_doc = true;
         }
         i += s.content_line(line, number, indent, &lines[i..count])?;
+        if s.events.len() >= BATCH {
+            s.hand_over(sink)?;
+        }
     }
     if s.in_doc {
         s.end_document(count + 1)?;
     }
     s.events.push((Event::StreamEnd, span(count + 1, 0)));
-    Some(s.events)
+    s.hand_over(sink)
 }
 
 impl<'a> Scanner<'a> {
+    /// Hands the events scanned so far to `sink`: they are final, since events are only ever
+    /// appended.
+    fn hand_over(&mut self, sink: &mut dyn FnMut(Event<'a>, Span) -> bool) -> Option<()> {
+        for (event, span) in self.events.drain(..) {
+            if !sink(event, span) {
+                return None;
+            }
+        }
+        Some(())
+    }
+
     /// An explicit document must have content: empty documents are left to the general parser.
     fn next_is_content(&self, rest: &[&str]) -> bool {
         rest.iter()

@@ -106,7 +106,7 @@ struct Builder<'l> {
 pub fn parse(input: &str, limits: &Limits) -> Result<Vec<Branch>, StoreError> {
     let mut options = granit_parser::Options::default();
     options.max_buffered_comment_events = 100_000;
-    let mut builder = Builder {
+    let new_builder = || Builder {
         limits,
         text: input,
         line_starts: std::cell::OnceCell::new(),
@@ -120,17 +120,15 @@ pub fn parse(input: &str, limits: &Limits) -> Result<Vec<Branch>, StoreError> {
         in_document: false,
         root: None,
     };
-    match super::fast::scan(input) {
-        Some(events) => {
-            for (event, span) in events {
-                builder.event(event, span)?;
-            }
-        }
-        None => {
-            for event in Parser::new_from_str_with_options(input, options) {
-                let (event, span) = event.map_err(|e| err(Some((e.marker().line(), e.marker().col())), e.info()))?;
-                builder.event(event, span)?;
-            }
+    // The line scanner's events go to the builder as they come. Where it gives up, or the
+    // builder refuses an event, the general parser starts again on a fresh builder: its
+    // events are the scanner's where both take the input, so an error is the one it reports.
+    let mut builder = new_builder();
+    if super::fast::scan_into(input, &mut |event, span| builder.event(event, span).is_ok()).is_none() {
+        builder = new_builder();
+        for event in Parser::new_from_str_with_options(input, options) {
+            let (event, span) = event.map_err(|e| err(Some((e.marker().line(), e.marker().col())), e.info()))?;
+            builder.event(event, span)?;
         }
     }
     // Comments after the last document belong to it.
