@@ -170,6 +170,9 @@ for fmt in yaml json; do
 done
 
 rss_runs=5
+# Timed runs per tool: `rounds` hyperfine invocations of `runs_per_round` runs each.
+rounds=4
+runs_per_round=3
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 results="${out_dir}/results.tsv"
@@ -181,13 +184,41 @@ for op in "${ops[@]}"; do
     i=$((i + 1))
     json="${out_dir}/$(printf '%02d' "$i")-$(tr -cs 'a-z0-9' '-' <<<"$name" | sed 's/-$//').json"
 
-    hyperfine_args=()
-    for tool in "${tools[@]}"; do
-        hyperfine_args+=(-n "$tool" "$(printf '%q' "$(bin_of "$tool")") ${args} > out")
-    done
+    # hyperfine runs all of one command's runs before the next command's, and this shared
+    # machine's speed drifts by up to 2x within a minute: measured in one block each, the
+    # ratio moved with the drift. So the runs come in rounds, the tools' order reversed every
+    # round, and each tool's median is taken over all its runs.
     echo
     echo "### ${name}"
-    hyperfine --warmup 2 --runs 10 --style basic --export-json "$json" "${hyperfine_args[@]}"
+    round_files=()
+    for round in $(seq "$rounds"); do
+        order=("${tools[@]}")
+        if ((round % 2 == 0)); then
+            order=()
+            for ((t = ${#tools[@]} - 1; t >= 0; t--)); do order+=("${tools[t]}"); done
+        fi
+        hyperfine_args=()
+        for tool in "${order[@]}"; do
+            hyperfine_args+=(-n "$tool" "$(printf '%q' "$(bin_of "$tool")") ${args} > out")
+        done
+        round_json="${json%.json}.round${round}.json"
+        hyperfine --warmup 1 --runs "$runs_per_round" --style basic --export-json "$round_json" "${hyperfine_args[@]}"
+        round_files+=("$round_json")
+    done
+    # All rounds' results in one file, one entry per tool with every run's time.
+    python3 - "$json" "${round_files[@]}" <<'PY'
+import json, statistics, sys
+
+merged = {}
+for path in sys.argv[2:]:
+    for result in json.load(open(path))["results"]:
+        entry = merged.setdefault(result["command"], {"command": result["command"], "times": []})
+        entry["times"].extend(result["times"])
+for entry in merged.values():
+    entry["median"] = statistics.median(entry["times"])
+json.dump({"results": list(merged.values())}, open(sys.argv[1], "w"), indent=1)
+PY
+    rm -f -- "${round_files[@]}"
 
     row=("$name")
     for tool in "${tools[@]}"; do
@@ -209,7 +240,7 @@ done
 echo
 echo "sops:    ${sops_version}, ${sops_note}: ${sops}"
 [[ $sops_only -eq 1 ]] || echo "sealops: ${sealops}"
-echo "input:   $(wc -c <big.yaml) B YAML, $(wc -c <big.json) B JSON, 10000 values; hyperfine medians of 10 runs (2 warm-up), peak RSS median of ${rss_runs} runs"
+echo "input:   $(wc -c <big.yaml) B YAML, $(wc -c <big.json) B JSON, 10000 values; medians of $((rounds * runs_per_round)) runs in ${rounds} interleaved hyperfine rounds, peak RSS median of ${rss_runs} runs"
 echo "json:    ${out_dir}"
 echo
 python3 - "$results" <<'PY'
