@@ -841,7 +841,7 @@ impl Queue<'_> {
 
 impl Leaf {
     /// The length of the value in the input.
-    pub fn token_len(&self) -> usize {
+    fn token_len(&self) -> usize {
         match self.token {
             Stored::Str { start, end, .. } => (end - start) as usize + 2,
             Stored::Scalar(_) => 24,
