@@ -31,8 +31,6 @@ mod walk;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 pub use args::{Cli, Command};
 
 /// Runs the program and returns its exit code.
@@ -40,7 +38,7 @@ pub fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
     let argv = sops_compat::translate(argv);
     let argv = seal::translate_kubeseal(argv);
-    let cli = match Cli::try_parse_from(&argv) {
+    let cli = match Cli::parse_args(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
