@@ -39,16 +39,9 @@ impl SecretBytes {
         Self::new(bytes.to_vec())
     }
 
-    /// Appends `bytes`. A buffer that has to grow is moved by hand, and the old one wiped: a
-    /// reallocation would leave a copy behind.
+    /// Appends `bytes`, growing as [`reserve_wiping`] does.
     pub fn append(&mut self, bytes: &[u8]) {
-        if self.bytes.capacity() - self.bytes.len() < bytes.len() {
-            let needed = self.bytes.len() + bytes.len();
-            let mut grown = Vec::with_capacity(needed.max(self.bytes.capacity() * 2));
-            grown.extend_from_slice(&self.bytes);
-            self.bytes.zeroize();
-            self.bytes = grown;
-        }
+        reserve_wiping(&mut self.bytes, bytes.len());
         self.bytes.extend_from_slice(bytes);
     }
 
@@ -89,6 +82,18 @@ impl SecretBytes {
 
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
+    }
+}
+
+/// Makes room for `room` more bytes in a buffer that may hold secrets. A buffer that has to grow
+/// is moved by hand and the old one wiped, spare capacity included: a reallocation would leave
+/// a copy behind. It at least doubles, so a buffer that is reused soon stops growing.
+pub fn reserve_wiping(bytes: &mut Vec<u8>, room: usize) {
+    if bytes.capacity() - bytes.len() < room {
+        let mut grown = Vec::with_capacity((bytes.len() + room).max(bytes.capacity() * 2));
+        grown.extend_from_slice(bytes);
+        bytes.zeroize();
+        *bytes = grown;
     }
 }
 

@@ -26,6 +26,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::{JsonStore, Parser, Writer, write_go_string};
 use crate::crypto::SecretBytes;
+use crate::crypto::secret::reserve_wiping;
 use crate::pages::PageVec;
 use crate::sops::metadata::SOPS_KEY;
 use crate::sops::rules::Selection;
@@ -610,11 +611,10 @@ impl<'a> Skeleton<'a> {
         Parser { pos: text.start, ..self.parser }.string().ok().map(|bytes| Text::Owned(Zeroizing::new(bytes)))
     }
 
-    /// Room for the filled skeleton followed by `tail` bytes: enough for any decrypted file,
-    /// and for most encrypted ones (an envelope is about 4/3 of its value plus 100 bytes).
-    /// Room that is never written costs nothing.
+    /// Room for the filled skeleton followed by `tail` bytes: what its leaves usually take
+    /// ([`Leaf::text_estimate`]). Room that is never written costs nothing.
     pub fn output_room(&self, tail: usize) -> usize {
-        let values: usize = self.leaves.iter().map(|leaf| 2 * leaf.token_len() + 128).sum();
+        let values: usize = self.leaves.iter().map(Leaf::text_estimate).sum();
         self.text.len() + values + tail
     }
 
@@ -739,18 +739,11 @@ struct Chunk {
 }
 
 impl Chunk {
-    /// Makes room for `text` more bytes of text and `mac` more MAC bytes. A buffer that has to
-    /// grow is moved by hand and the bytes it held are wiped (a reallocation would leave a copy
-    /// behind); it at least doubles, so a reused chunk soon stops growing.
+    /// Makes room for `text` more bytes of text and `mac` more MAC bytes, as
+    /// [`reserve_wiping`] does.
     fn make_room(&mut self, text: usize, mac: usize) {
-        for (buffer, room) in [(&mut self.text, text), (&mut self.mac, mac)] {
-            if buffer.capacity() - buffer.len() < room {
-                let mut grown = Vec::with_capacity((buffer.len() + room).max(2 * buffer.capacity()));
-                grown.extend_from_slice(buffer);
-                buffer.as_mut_slice().zeroize();
-                *buffer = grown;
-            }
-        }
+        reserve_wiping(&mut self.text, text);
+        reserve_wiping(&mut self.mac, mac);
     }
 
     /// Wipes what the chunk holds and empties it.
@@ -865,8 +858,8 @@ impl Leaf {
         6 * self.token_len() + 128
     }
 
-    /// What a leaf's output text usually takes: an envelope when encrypting, more than its
-    /// plaintext when decrypting.
+    /// What a leaf's output text usually takes: more than its envelope when encrypting (4/3 of
+    /// the value and at most ~113 bytes of fields), more than its plaintext when decrypting.
     fn text_estimate(&self) -> usize {
         self.token_len() * 4 / 3 + 128
     }
