@@ -96,12 +96,8 @@ fn read_file(path: &Path) -> io::Result<PageVec> {
                 io::Seek::seek(&mut file, io::SeekFrom::Start(len as u64))?;
                 let mut appended = Vec::new();
                 file.read_to_end(&mut appended)?;
-                if appended.is_empty() {
-                    return Ok(buf);
-                }
-                let mut bytes = buf.into_vec();
-                bytes.extend_from_slice(&appended);
-                return Ok(bytes.into());
+                buf.extend_from_slice(&appended);
+                return Ok(buf);
             }
             // Shrunk meanwhile: read it again from the start.
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
